@@ -1,0 +1,105 @@
+# nvmfd: NVMe over Fabrics connection manager.
+#
+#   make            build nvmfd, nvmfctl, nvmetcfg into $(BUILDDIR)
+#   make check      install missing packages, unit tests (ASan+UBSan), lab tests
+#   make demo       the lab demo (QEMU guest on Debian's kernel)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make ASAN=1 UBSAN=1   sanitizer builds
+#
+# Everything but the main()s builds into one static library that the tests
+# link. Dependencies come from pkg-config; `make deps` installs them.
+
+BUILDDIR ?= build
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := libnvme json-c libudev yaml-0.1 libkmod libsystemd libibverbs librdmacm
+TEST_PKGS := cmocka
+
+WARN := -Wall -Wextra -Wformat=2 -Wswitch-enum -Wmissing-prototypes -Wstrict-prototypes \
+	-Wshadow -Wpointer-arith -Wundef -Wvla -Werror
+CFLAGS ?= -O2 -g
+SAN :=
+ifeq ($(ASAN),1)
+SAN += -fsanitize=address -fno-omit-frame-pointer
+endif
+ifeq ($(UBSAN),1)
+SAN += -fsanitize=undefined -fno-sanitize-recover=all
+endif
+
+# pkg-config runs only for targets that compile, so `make deps` works on a
+# machine that has none of the packages yet.
+pkg = $(if $(shell $(PKG_CONFIG) --exists $(2) && echo ok),$(shell $(PKG_CONFIG) --$(1) $(2)),$(error pkg-config cannot find $(2): run 'make deps' (or tests/deps build)))
+PKG_CFLAGS = $(call pkg,cflags,$(PKGS))
+PKG_LIBS = $(call pkg,libs,$(PKGS))
+TEST_CFLAGS = $(call pkg,cflags,$(TEST_PKGS))
+TEST_LIBS = $(call pkg,libs,$(TEST_PKGS))
+
+ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protector-strong \
+	-fno-common -pthread -Invmfd $(PKG_CFLAGS) $(SAN) $(CFLAGS) \
+	-DSYSCONFDIR='"$(SYSCONFDIR)"'
+ALL_LDFLAGS = -pthread -Wl,-z,relro -Wl,-z,now -Wl,--as-needed $(SAN) $(LDFLAGS)
+
+MAINS := $(wildcard nvmfd/nvmfd.c nvmfd/nvmfctl.c nvmfd/nvmetcfg.c)
+PROGS := $(patsubst nvmfd/%.c,$(BUILDDIR)/%,$(MAINS))
+LIB_SRCS := $(filter-out $(MAINS),$(wildcard nvmfd/*.c))
+LIB_OBJS := $(patsubst nvmfd/%.c,$(BUILDDIR)/obj/%.o,$(LIB_SRCS))
+LIB := $(BUILDDIR)/libnvmfd.a
+TEST_SRCS := $(wildcard tests/unit/test-*.c)
+TESTS := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(TEST_SRCS))
+
+.PHONY: all deps check unit-tests demo install uninstall clean
+.DELETE_ON_ERROR:
+
+all: $(PROGS) $(LIB)
+
+$(BUILDDIR)/obj/%.o: nvmfd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILDDIR)/%: $(BUILDDIR)/obj/%.o $(LIB)
+	$(CC) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(BUILDDIR)/tests/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+
+$(BUILDDIR)/tests/%: $(BUILDDIR)/tests/%.o $(LIB)
+	$(CC) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+
+unit-tests: $(TESTS)
+
+deps:
+	@tests/deps all
+
+# The unit tests run under ASan and UBSan (their own build directory); the
+# lab runs the regular build inside the guest.
+check: deps
+	@$(MAKE) --no-print-directory ASAN=1 UBSAN=1 BUILDDIR=$(BUILDDIR)/san unit-tests
+	@$(MAKE) --no-print-directory all
+	@BUILDDIR=$(BUILDDIR) tests/check $(BUILDDIR)/san/tests
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@BUILDDIR=$(BUILDDIR) tests/vm/demo
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR)
+	$(if $(PROGS),install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/)
+
+uninstall:
+	rm -f $(patsubst $(BUILDDIR)/%,$(DESTDIR)$(SBINDIR)/%,$(PROGS))
+
+clean:
+	rm -rf $(BUILDDIR)
+
+-include $(LIB_OBJS:.o=.d) $(TESTS:%=%.d) $(MAINS:nvmfd/%.c=$(BUILDDIR)/obj/%.d)

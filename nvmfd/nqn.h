@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * NVMe Qualified Names (NVMe Base Specification 2.0, 4.5 "NVMe Qualified
+ * Names"): at most 223 bytes of UTF-8, either
+ *   nqn.yyyy-mm.<reverse domain>[:<string>]
+ * or the UUID form
+ *   nqn.2014-08.org.nvmexpress:uuid:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#define NQN_MAX_LEN 223
+#define NQN_DISCOVERY "nqn.2014-08.org.nvmexpress.discovery"
+
+/*
+ * Check NQN against the rules above. Returns 0, or -EINVAL with *ret_why
+ * (when ret_why is not NULL) set to a static text saying which rule it
+ * breaks.
+ */
+int nqn_check(const char *nqn, const char **ret_why);
+
+static inline bool nqn_valid(const char *nqn)
+{
+	return nqn_check(nqn, (const char **)0) == 0;
+}

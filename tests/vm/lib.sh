@@ -1,0 +1,185 @@
+# tests/vm/lib.sh: shell library for lab scenarios, sourced inside the guest.
+#
+# Every scenario is a list of named steps. A step that goes wrong ends the
+# scenario with "FAILED at step '<step>': <what went wrong>", so the message
+# names the step. Addresses used here exist only inside the guest: the target
+# side of the soft RDMA pair is 192.0.2.1, the host side 192.0.2.2 (TEST-NET-1,
+# RFC 5737), and TCP ports listen on 127.0.0.1.
+# shellcheck shell=bash
+
+LAB_TARGET_ADDR=192.0.2.1
+LAB_HOST_ADDR=192.0.2.2
+LAB_TARGET_IF=nvmft0
+LAB_HOST_IF=nvmfh0
+LAB_STEP="start"
+LAB_SCENARIO=${LAB_SCENARIO:-${LAB_SCRIPT_NAME:-scenario}}
+
+lab_log() { printf '%s: %s\n' "$LAB_SCENARIO" "$*"; }
+
+lab_step() {
+	LAB_STEP=$*
+	lab_log "step: $LAB_STEP"
+}
+
+lab_fail() {
+	printf "%s: FAILED at step '%s': %s\n" "$LAB_SCENARIO" "$LAB_STEP" "$*" >&2
+	exit 1
+}
+
+# lab_run CMD...: run CMD; on failure end the step with its status and output.
+lab_run() {
+	local out rc
+	out=$("$@" 2>&1) && rc=0 || rc=$?
+	if ((rc != 0)); then
+		lab_fail "'$*' exited $rc: $(printf '%s' "$out" | tail -n 5)"
+	fi
+	[[ -z $out ]] || printf '%s\n' "$out"
+}
+
+# lab_wait SECONDS WHAT CMD...: poll CMD every 0.1 s until it succeeds.
+lab_wait() {
+	local secs=$1 what=$2
+	shift 2
+	local end=$((SECONDS + secs))
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < end)) || lab_fail "timed out after ${secs}s waiting for $what"
+		sleep 0.1
+	done
+}
+
+# lab_write PATH VALUE: a configfs or sysfs write that names the path and the
+# kernel's error when it fails.
+lab_write() {
+	local err
+	if ! err=$( { printf '%s' "$2" >"$1"; } 2>&1); then
+		lab_fail "writing '$2' to $1: ${err##*: }"
+	fi
+}
+
+lab_modprobe() {
+	local m
+	for m in "$@"; do
+		modprobe "$m" 2>/dev/null || lab_fail "module $m does not load: $(modprobe "$m" 2>&1)"
+	done
+}
+
+lab_udevd_start() {
+	/lib/systemd/systemd-udevd --daemon || lab_fail "systemd-udevd does not start"
+	udevadm trigger --action=add >/dev/null 2>&1
+	udevadm settle -t 30 || lab_fail "udev does not settle"
+}
+
+# lab_kernel_reason: the kernel's last NVMe message, which carries the reason
+# a fabrics connect failed (nvme-cli reports only the errno).
+lab_kernel_reason() {
+	dmesg | grep -E 'nvme|nvmet' | tail -n 1 | sed -E 's/^\[ *[0-9.]+\] //'
+}
+
+# lab_nullblk NR GB: null_blk disks /dev/nullb0.. of GB GiB each.
+lab_nullblk() {
+	lab_modprobe configfs
+	if lsmod | grep -q '^null_blk '; then
+		rmmod null_blk 2>/dev/null || lab_fail "null_blk is loaded already and in use (a scenario before did not clean up)"
+	fi
+	modprobe null_blk nr_devices="$1" gb="$2" || lab_fail "null_blk nr_devices=$1 gb=$2 does not load"
+	lab_wait 10 "/dev/nullb0" test -b /dev/nullb0
+	local size
+	size=$(blockdev --getsize64 /dev/nullb0)
+	((size == $2 * 1024 * 1024 * 1024)) || lab_fail "/dev/nullb0 is $size bytes, not $2 GiB"
+}
+
+# lab_soft_rdma rxe|siw: a veth pair with the target's and the host's
+# addresses and a soft RDMA device on each end (rxe: soft-RoCE, siw:
+# soft-iWARP). Sets LAB_RDMA_DEVS.
+lab_soft_rdma() {
+	local kind=$1
+	case $kind in
+	rxe) lab_modprobe rdma_rxe ;;
+	siw)
+		[[ -r ${LAB_SIW_KO:-} ]] || lab_fail "siw.ko not built ($LAB_SIW_KO): run tests/vm/build-siw"
+		if ! lsmod | grep -q '^siw '; then
+			lab_modprobe ib_core libcrc32c
+			insmod "$LAB_SIW_KO" 2>/dev/null || lab_fail "insmod $LAB_SIW_KO: $(insmod "$LAB_SIW_KO" 2>&1)"
+		fi
+		;;
+	*) lab_fail "unknown soft RDMA kind '$kind' (rxe or siw)" ;;
+	esac
+	lab_modprobe veth
+	ip link add "$LAB_TARGET_IF" type veth peer name "$LAB_HOST_IF" || lab_fail "cannot create the veth pair"
+	ip addr add "$LAB_TARGET_ADDR/24" dev "$LAB_TARGET_IF"
+	ip addr add "$LAB_HOST_ADDR/24" dev "$LAB_HOST_IF"
+	ip link set "$LAB_TARGET_IF" up
+	ip link set "$LAB_HOST_IF" up
+	lab_run rdma link add "${kind}0" type "$kind" netdev "$LAB_TARGET_IF" >/dev/null
+	lab_run rdma link add "${kind}1" type "$kind" netdev "$LAB_HOST_IF" >/dev/null
+	LAB_RDMA_DEVS="${kind}0 ${kind}1"
+	local d
+	for d in $LAB_RDMA_DEVS; do
+		lab_wait 10 "$d port ACTIVE" sh -c "rdma link show $d/1 | grep -q 'state ACTIVE'"
+	done
+}
+
+lab_soft_rdma_remove() {
+	local d
+	for d in ${LAB_RDMA_DEVS:-}; do
+		rdma link delete "$d" 2>/dev/null
+	done
+	ip link del "$LAB_TARGET_IF" 2>/dev/null
+	LAB_RDMA_DEVS=
+}
+
+# lab_ctrl_of SUBSYSNQN TRANSPORT: print the host controller (nvmeN) of that
+# subsystem over that transport.
+lab_ctrl_of() {
+	local c
+	for c in /sys/class/nvme/nvme*; do
+		[[ -r $c/subsysnqn ]] || continue
+		[[ $(<"$c/subsysnqn") == "$1" && $(<"$c/transport") == "$2" ]] || continue
+		basename "$c"
+		return 0
+	done
+	return 1
+}
+
+# lab_ns_of CTRL NSID: print the namespace block device (nvmeXnY) that
+# controller CTRL reaches nsid NSID through: the multipath head under the
+# subsystem when the kernel has native multipath, else the controller's own.
+lab_ns_of() {
+	local nqn d
+	nqn=$(<"/sys/class/nvme/$1/subsysnqn") || return 1
+	for d in /sys/class/nvme/"$1"/nvme*n* /sys/class/nvme-subsystem/*/nvme*n*; do
+		[[ $(basename "$d") =~ ^nvme[0-9]+n[0-9]+$ && -r $d/nsid ]] || continue
+		[[ $(<"$d/nsid") == "$2" ]] || continue
+		if [[ $d == /sys/class/nvme-subsystem/* ]]; then
+			[[ $(<"$(dirname "$d")/subsysnqn") == "$nqn" ]] || continue
+		fi
+		basename "$d"
+		return 0
+	done
+	return 1
+}
+
+# lab_fio NAME DEVICE FIO-ARGS...: run fio and print bandwidth, IOPS, mean and
+# p99 latency on one line; the figures also go to $LAB_RESULTS/fio.tsv.
+lab_fio() {
+	local name=$1 dev=$2 out
+	shift 2
+	out=$(fio --name="$name" --filename="$dev" --rw=randread --ioengine=libaio --direct=1 \
+		--invalidate=1 --randrepeat=1 --norandommap --time_based --group_reporting \
+		--lat_percentiles=1 --output-format=terse --terse-version=3 "$@" 2>&1) || lab_fail "fio $name on $dev: $out"
+	local line
+	line=$(printf '%s\n' "$out" | grep '^3;' | tail -n 1)
+	[[ -n $line ]] || lab_fail "fio $name printed no result: $out"
+	local bw iops lat p99 err
+	IFS=';' read -r -a f <<<"$line"
+	err=${f[4]} bw=${f[6]} iops=${f[7]} lat=${f[39]}
+	p99=$(printf '%s\n' "${f[@]:17:20}" | sed -n 's/^99\.000000%=//p')
+	((err == 0)) || lab_fail "fio $name on $dev reported error $err"
+	((iops > 0)) || lab_fail "fio $name on $dev did no I/O"
+	printf '%s: fio %-28s %-10s %9.1f MiB/s %9d IOPS  lat mean %8.1f us  p99 %6d us\n' \
+		"$LAB_SCENARIO" "$name" "$dev" "$(awk -v k="$bw" 'BEGIN { print k / 1024 }')" "$iops" "$lat" "$p99"
+	if [[ -n ${LAB_RESULTS:-} ]]; then
+		printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$LAB_SCENARIO" "$name" "$dev" "$bw" "$iops" "$lat" "$p99" \
+			>>"$LAB_RESULTS/fio.tsv"
+	fi
+}
