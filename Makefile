@@ -71,7 +71,7 @@ $(BUILDDIR)/%: $(BUILDDIR)/obj/%.o $(LIB)
 
 $(BUILDDIR)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/unit -DTEST_SRCDIR='"$(CURDIR)"' -MMD -MP -c -o $@ $<
 
 $(BUILDDIR)/tests/%: $(BUILDDIR)/tests/%.o $(LIB)
 	$(CC) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)

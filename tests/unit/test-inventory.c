@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cmocka-prelude.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "inventory.h"
+#include "macro.h"
+
+#define DATA TEST_SRCDIR "/tests/unit/data"
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	char *buf = NULL;
+	size_t len = 0;
+
+	if (!f)
+		return NULL;
+	if (getdelim(&buf, &len, '\0', f) < 0) {
+		free(buf);
+		buf = strdup("");
+	}
+	fclose(f);
+	return buf;
+}
+
+static char *print_all(const struct inventory *inv)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	inventory_print(f, inv);
+	fclose(f);
+	return s;
+}
+
+static char *diags_text(const struct diags *d)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	diags_print(d, f);
+	fclose(f);
+	return s;
+}
+
+/* Compare with a golden file; UPDATE_GOLDEN=1 rewrites it instead. */
+static void assert_golden(const char *text, const char *golden)
+{
+	_cleanup_free_ char *want = NULL;
+
+	if (getenv("UPDATE_GOLDEN")) {
+		FILE *f = fopen(golden, "we");
+
+		assert_non_null(f);
+		fputs(text, f);
+		fclose(f);
+		return;
+	}
+	want = slurp(golden);
+	if (!want)
+		fail_msg("no golden file %s (UPDATE_GOLDEN=1 writes it)", golden);
+	if (!streq(want, text))
+		fail_msg("output differs from %s:\n%s", golden, text);
+}
+
+/* Load a file under its base name, so that output does not depend on where the tree is. */
+static struct inventory *load_ok(const char *path)
+{
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+	_cleanup_free_ char *text = slurp(path);
+	int r;
+
+	if (!text)
+		fail_msg("cannot read %s", path);
+	r = inventory_load_string(strrchr(path, '/') + 1, text, strlen(text), &d, &inv);
+
+	if (r < 0) {
+		_cleanup_free_ char *t = diags_text(&d);
+		fail_msg("%s: %s\n%s", path, strerror(-r), t);
+	}
+	diags_clear(&d);
+	return inv;
+}
+
+static void inventory_test_example_normalises_to_golden(void **state _unused_)
+{
+	struct inventory *inv = load_ok(TEST_SRCDIR "/conf/nvmfd.yaml");
+	_cleanup_free_ char *out = print_all(inv);
+
+	assert_int_equal(inv->n_hosts, 1);
+	assert_int_equal(inv->n_targets, 1);
+	/* The host's one connect entry names storage1: one endpoint per port. */
+	assert_int_equal(inv->hosts[0].n_endpoints, 2);
+	assert_string_equal(inv->hosts[0].endpoints[0].traddr, "192.0.2.1");
+	assert_string_equal(inv->hosts[0].endpoints[1].trsvcid, "4420");
+	assert_int_equal(inv->hosts[0].endpoints[1].transport, TRANSPORT_TCP);
+	assert_string_equal(inv->hosts[0].endpoints[0].host_traddr, "192.0.2.2");
+	/* allowed_hosts: [initiator1] resolves to its hostnqn. */
+	assert_string_equal(inv->targets[0].subsystems[0].allowed_hosts[0].nqn, inv->hosts[0].hostnqn);
+	assert_golden(out, DATA "/example.golden");
+	inventory_free(inv);
+}
+
+static void inventory_test_full_normalises_to_golden(void **state _unused_)
+{
+	struct inventory *inv = load_ok(DATA "/full.yaml");
+	_cleanup_free_ char *out = print_all(inv);
+
+	assert_golden(out, DATA "/full.golden");
+	inventory_free(inv);
+}
+
+/* Strip comments, which name lines of the file they came from. */
+static void strip_comments(char *s)
+{
+	char *w = s;
+
+	for (char *line = s; *line;) {
+		char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line + 1) : strlen(line);
+		char *hash = memchr(line, '#', n);
+
+		if (hash) {
+			char *end = hash;
+
+			while (end > line && end[-1] == ' ')
+				end--;
+			if (end > line) {
+				memmove(w, line, (size_t)(end - line));
+				w += end - line;
+				*w++ = '\n';
+			}
+		} else {
+			memmove(w, line, n);
+			w += n;
+		}
+		line += n;
+	}
+	*w = '\0';
+}
+
+static void inventory_test_normalised_output_loads_to_the_same(void **state _unused_)
+{
+	static const char *const files[] = { TEST_SRCDIR "/conf/nvmfd.yaml", DATA "/full.yaml" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		struct inventory *inv = load_ok(files[i]), *again = NULL;
+		_cleanup_free_ char *first = print_all(inv), *second = NULL;
+		struct diags d = { 0 };
+
+		/* Hosts printed after targets: the text is one inventory again. */
+		if (inventory_load_string("normalised", first, strlen(first), &d, &again) < 0) {
+			_cleanup_free_ char *t = diags_text(&d);
+			fail_msg("%s: normalised output does not load:\n%s\n%s", files[i], t, first);
+		}
+		second = print_all(again);
+		strip_comments(first);
+		strip_comments(second);
+		assert_string_equal(first, second);
+		diags_clear(&d);
+		inventory_free(again);
+		inventory_free(inv);
+	}
+}
+
+struct bad_case {
+	const char *yaml;
+	unsigned line, column;
+	const char *msg; /* a part of the message */
+};
+
+#define T1 "targets:\n  - name: t1\n"
+#define P1 "    ports:\n      - id: 1\n        transport: tcp\n        traddr: 192.0.2.1\n"
+#define S1 "    subsystems:\n      - nqn: nqn.2020-01.com.example:s1\n        allow_any_host: true\n"
+#define H1 "hosts:\n  - name: h1\n"
+
+static const struct bad_case bad_cases[] = {
+	/* syntax, shape, keys */
+	{ "hosts: [\n", 2, 1, "not valid YAML" },
+	{ "- a\n- b\n", 1, 1, "the inventory is a mapping" },
+	{ "hostz: []\n", 1, 1, "unknown key 'hostz' in the inventory (allowed: defaults, hosts, targets)" },
+	{ "hosts: {}\n", 1, 8, "hosts is a list of mappings" },
+	{ H1 "    name: h2\n", 3, 5, "'name' is given twice in a host (first at line 2)" },
+	{ H1 "    conect: []\n", 3, 5, "unknown key 'conect' in a host (allowed: name, hostnqn, hostid, modules, connect, nr_io_queues" },
+	{ "hosts:\n  - hostnqn: nqn.2020-01.com.example:h\n", 2, 5, "a host needs 'name'" },
+	{ "---\nhosts: []\n---\ntargets: []\n", 4, 1, "a second one starts here" },
+	{ "", 0, 0, "the inventory is empty" },
+	/* numbers, durations, words */
+	{ "defaults:\n  queue_size: 4096\n", 2, 15, "queue_size is from 16 to 1024, not 4096" },
+	{ "defaults:\n  queue_size: many\n", 2, 15, "queue_size is a whole number from 16 to 1024, not 'many'" },
+	{ "defaults:\n  nr_io_queues: [1]\n", 2, 17, "is a single value, not a list" },
+	{ "defaults:\n  reconnect_delay: 1500ms\n", 2, 20, "reconnect_delay is passed to the kernel in whole seconds: 1500ms is not (use 1s or 2s)" },
+	{ "defaults:\n  keep_alive_tmo: 5\n", 2, 19, "keep_alive_tmo is a duration in whole seconds such as 5s or 10m, not '5'" },
+	{ "defaults:\n  ctrl_loss_tmo: never\n", 2, 18, "or 'forever', not 'never'" },
+	{ "defaults:\n  fast_io_fail_tmo: 2x\n", 2, 21, "or 'off', not '2x'" },
+	{ "defaults:\n  ctrl_loss_tmo: 1s\n  reconnect_delay: 5s\n", 2, 3, "ctrl_loss_tmo (1s) is shorter than reconnect_delay (5s)" },
+	{ "defaults:\n  backoff: {initial: 2s, max: 1s}\n", 2, 12, "backoff max is at least backoff initial" },
+	{ "defaults:\n  backoff: {jitter: 20}\n", 2, 21, "backoff jitter is a percentage from 0% to 100%, such as 20%, not '20'" },
+	{ "defaults:\n  backoff: {initial: 1ms}\n", 2, 22, "backoff initial is from 10ms to 1h, not 1ms" },
+	{ "defaults:\n  on_removed: drop\n", 2, 15, "on_removed is keep or disconnect, not 'drop'" },
+	{ "defaults:\n  transport: fc\n", 2, 14, "transport is rdma or tcp, not 'fc'" },
+	{ "defaults:\n  trsvcid: 70000\n", 2, 12, "trsvcid (the TCP or RDMA CM port) is from 1 to 65535, not 70000" },
+	/* names and NQNs */
+	{ H1 "    hostnqn: nvme-test-1\n", 3, 14, "hostnqn 'nvme-test-1' is not a valid NQN: an NQN starts with \"nqn.\"" },
+	{ H1 "    hostid: 1234\n", 3, 13, "hostid is a UUID" },
+	{ "hosts:\n  - name: 'bad name'\n", 2, 11, "host name 'bad name' is a name of letters" },
+	{ "hosts:\n  - name: h1\n  - name: h1\n", 3, 5, "host h1 is given twice (first at line 2)" },
+	{ H1 "    modules: [qedr, 'nvme rdma']\n", 3, 21, "modules 'nvme rdma' is not a module name" },
+	{ H1 "    modules: [qedr, qedr]\n", 3, 21, "'qedr' is listed twice in modules" },
+	/* connect entries */
+	{ H1 "    connect:\n      - traddr: 192.0.2.1\n", 4, 9, "a connect entry needs 'transport' (rdma or tcp), here or in defaults" },
+	{ H1 "    connect:\n      - transport: tcp\n", 4, 9, "a connect entry needs 'traddr (or target)'" },
+	{ H1 "    connect:\n      - {transport: tcp, traddr: 192.0.2.300}\n", 4, 34, "traddr '192.0.2.300' is not an IPv4 or IPv6 address" },
+	{ H1 "    connect:\n      - {transport: tcp, traddr: 192.0.2.1, adrfam: ipv6}\n", 4, 34, "traddr '192.0.2.1' is not an IPv6 address (adrfam is ipv6)" },
+	{ H1 "    connect:\n      - {transport: tcp, traddr: 192.0.2.1, host_traddr: 'fe80::1'}\n", 4, 58, "host_traddr 'fe80::1' is ipv6 but the target address 192.0.2.1 is ipv4" },
+	{ H1 "    connect:\n      - {transport: tcp, traddr: 192.0.2.1, host_iface: a/b}\n", 4, 57, "host_iface 'a/b' is not a network interface name" },
+	{ H1 "    connect:\n      - {target: nowhere}\n", 4, 18, "there is no target 'nowhere' in this inventory" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, traddr: 192.0.2.9}\n", 13, 30, "takes transport, traddr, trsvcid and adrfam from the target's ports: 'traddr' goes" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: [1, 7]}\n", 13, 33, "target t1 has no port '7'" },
+	{ H1 "    connect:\n      - {transport: tcp, traddr: 192.0.2.1}\n      - {transport: tcp, traddr: 192.0.2.1, trsvcid: 8009}\n", 5, 9, "host h1 connects to tcp 192.0.2.1:8009 twice (first at line 4)" },
+	{ H1 "    connect:\n      - {transport: tcp, traddr: 192.0.2.1, subsystems: [bad]}\n", 4, 58, "subsystems 'bad' is not a valid NQN" },
+	{ H1 "    connect:\n      - {transport: tcp, traddr: 192.0.2.1, dhchap_key: 'DHHC-1:00:abc:'}\n", 4, 57, "secrets are never written in the inventory" },
+	{ H1 "    connect:\n      - {transport: tcp, traddr: 192.0.2.1, dhchap_key: key.txt}\n", 4, 57, "dhchap_key is the absolute path of a file that holds the key, not 'key.txt'" },
+	{ H1 "    connect:\n      - {transport: tcp, traddr: 192.0.2.1, dhchap_ctrl_key: /k}\n", 4, 62, "dhchap_ctrl_key (bidirectional authentication) needs dhchap_key as well" },
+	{ H1 "    connect:\n      - {transport: tcp, traddr: 192.0.2.1, ports: [1]}\n", 4, 52, "'ports' picks ports of a named target; this entry names none" },
+	/* targets */
+	{ T1 P1 "      - id: 1\n        transport: tcp\n        traddr: 192.0.2.2\n", 7, 13, "port id 1 is used twice in target t1 (first at line 4)" },
+	{ T1 "    ports:\n      - id: 1\n        traddr: 192.0.2.1\n", 4, 9, "a port needs 'transport' (rdma or tcp), here or in defaults" },
+	{ T1 P1 "        subsystems: [nqn.2020-01.com.example:other]\n", 7, 22, "port 1 exposes 'nqn.2020-01.com.example:other', which is not a subsystem of target t1" },
+	{ T1 S1 "      - nqn: nqn.2020-01.com.example:s1\n", 6, 9, "subsystem nqn.2020-01.com.example:s1 is given twice in target t1 (first at line 4)" },
+	{ T1 "    subsystems:\n      - nqn: nvme-test-1\n", 4, 14, "subsystem nqn 'nvme-test-1' is not a valid NQN" },
+	{ T1 "    subsystems:\n      - nqn: nqn.2014-08.org.nvmexpress.discovery\n", 4, 14, "is the discovery subsystem" },
+	{ T1 S1 "        serial: 'way too long a serial number'\n", 6, 17, "serial is at most 20 printable ASCII characters" },
+	{ T1 S1 "        allowed_hosts: [nqn.2020-01.com.example:h]\n", 5, 25, "allow_any_host: true contradicts allowed_hosts" },
+	{ T1 "    subsystems:\n      - nqn: nqn.2020-01.com.example:s1\n        allowed_hosts: [nobody]\n", 5, 25, "allowed host 'nobody' is neither a host of this inventory nor an NQN" },
+	{ T1 "    subsystems:\n      - nqn: nqn.2020-01.com.example:s1\n        allowed_hosts: [h1]\n" H1, 5, 25, "allowed host 'h1' has no hostnqn in the inventory (line 7)" },
+	{ T1 "    subsystems:\n      - nqn: nqn.2020-01.com.example:s1\n        allowed_hosts: [{host: nqn.2020-01.com.example:h, dhchap_hash: md5, dhchap_key: /k}]\n", 5, 72, "dhchap_hash is one of hmac(sha256), hmac(sha384), hmac(sha512), not 'md5'" },
+	{ T1 "    subsystems:\n      - nqn: nqn.2020-01.com.example:s1\n        allowed_hosts:\n          - {host: nqn.2020-01.com.example:h, dhchap_key: /k1}\n      - nqn: nqn.2020-01.com.example:s2\n        allowed_hosts:\n          - {host: nqn.2020-01.com.example:h, dhchap_key: /k2}\n", 9, 13, "host nqn.2020-01.com.example:h has other DH-HMAC-CHAP settings than at line 6" },
+	{ T1 S1 "        namespaces:\n          - {nsid: 1, device_path: /dev/nullb0}\n          - {nsid: 1, device_path: /dev/nullb1}\n", 8, 13, "nsid 1 is used twice in nqn.2020-01.com.example:s1 (first at line 7)" },
+	{ T1 S1 "        namespaces:\n          - {nsid: 0, device_path: /dev/nullb0}\n", 7, 20, "nsid is from 1 to 4294967294, not 0" },
+	{ T1 S1 "        namespaces:\n          - {nsid: 1, device_path: nullb0}\n", 7, 36, "device_path is the absolute path of a block device or file, not 'nullb0'" },
+	{ T1 S1 "        namespaces:\n          - {nsid: 1, device_path: /dev/nullb0, uuid: xyz}\n", 7, 55, "uuid is written xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex, not 'xyz'" },
+	{ T1 S1 "        namespaces:\n          - {nsid: 1, device_path: /dev/nullb0, enabled: yes}\n", 7, 58, "enabled is true or false, not 'yes'" },
+	{ T1 "    null_blk: {gb: 0}\n", 3, 20, "null_blk gb is from 1 to 65536, not 0" },
+	{ T1 "  - name: t1\n", 3, 5, "target t1 is given twice (first at line 2)" },
+	{ T1 P1 "        referrals:\n          - {transport: tcp, traddr: 192.0.2.7, name: a/b}\n", 8, 55, "a referral name is a directory name" },
+};
+
+static void inventory_test_rejects_each_bad_input_at_its_place(void **state _unused_)
+{
+	size_t failed = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++) {
+		const struct bad_case *c = &bad_cases[i];
+		struct diags d = { 0 };
+		struct inventory *inv = NULL;
+		bool found = false;
+		int r = inventory_load_string("inv.yaml", c->yaml, strlen(c->yaml), &d, &inv);
+
+		for (size_t k = 0; k < d.n; k++)
+			if (d.v[k].level == DIAG_ERROR && d.v[k].line == c->line && d.v[k].column == c->column &&
+			    strstr(d.v[k].msg, c->msg))
+				found = true;
+		if (r != -EINVAL || !found || inv) {
+			_cleanup_free_ char *t = diags_text(&d);
+
+			print_error("case %zu: want error at %u:%u containing \"%s\" (r=%d); got:\n%s", i, c->line,
+				    c->column, c->msg, r, t);
+			failed++;
+		}
+		inventory_free(inv);
+		diags_clear(&d);
+	}
+	if (failed)
+		fail_msg("%zu of %zu bad inputs were not reported as expected", failed, ARRAY_SIZE(bad_cases));
+}
+
+static void inventory_test_reports_every_error_in_a_file(void **state _unused_)
+{
+	static const char yaml[] = "defaults:\n"
+				   "  queue_size: 1\n"
+				   "  colour: blue\n"
+				   "hosts:\n"
+				   "  - name: h1\n"
+				   "    hostnqn: bad\n"
+				   "    connect:\n"
+				   "      - {transport: tcp, traddr: 300.1.1.1}\n";
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+	_cleanup_free_ char *t = NULL;
+
+	assert_int_equal(inventory_load_string("inv.yaml", yaml, strlen(yaml), &d, &inv), -EINVAL);
+	t = diags_text(&d);
+	assert_int_equal(d.n_errors, 4);
+	assert_non_null(strstr(t, "inv.yaml:2:15: error: queue_size is from 16 to 1024, not 1\n"));
+	assert_non_null(strstr(t, "inv.yaml:3:3: error: unknown key 'colour' in defaults"));
+	assert_non_null(strstr(t, "inv.yaml:6:14: error: hostnqn 'bad' is not a valid NQN"));
+	assert_non_null(strstr(t, "inv.yaml:8:34: error: traddr '300.1.1.1' is not an IPv4 or IPv6 address\n"));
+	diags_clear(&d);
+}
+
+static void inventory_test_allow_any_host_warns(void **state _unused_)
+{
+	static const char yaml[] = T1 S1;
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+
+	assert_int_equal(inventory_load_string("inv.yaml", yaml, strlen(yaml), &d, &inv), 0);
+	assert_int_equal(d.n_errors, 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].level, DIAG_WARNING);
+	assert_int_equal(d.v[0].line, 4);
+	assert_non_null(strstr(d.v[0].msg, "any host may connect to nqn.2020-01.com.example:s1"));
+	assert_true(inv->targets[0].subsystems[0].allow_any_host);
+	inventory_free(inv);
+	diags_clear(&d);
+}
+
+static void inventory_test_defaults_apply_in_layers(void **state _unused_)
+{
+	static const char yaml[] = "defaults:\n  transport: tcp\n  queue_size: 64\n  ctrl_loss_tmo: forever\n"
+				   "hosts:\n  - name: h1\n    queue_size: 32\n    connect:\n"
+				   "      - traddr: 192.0.2.1\n"
+				   "      - {traddr: 192.0.2.2, queue_size: 16, transport: rdma}\n";
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+	const struct inv_endpoint *e;
+
+	assert_int_equal(inventory_load_string("inv.yaml", yaml, strlen(yaml), &d, &inv), 0);
+	e = inv->hosts[0].endpoints;
+	assert_int_equal(inv->hosts[0].n_endpoints, 2);
+	assert_int_equal(e[0].transport, TRANSPORT_TCP);
+	assert_string_equal(e[0].trsvcid, TRSVCID_TCP_DISCOVERY); /* tcp discovery: 8009 */
+	assert_int_equal(e[0].fabrics.queue_size, 32);            /* host over defaults */
+	assert_int_equal(e[0].fabrics.ctrl_loss_tmo, -1);         /* defaults */
+	assert_int_equal(e[0].fabrics.keep_alive_tmo, inv_fabrics_default.keep_alive_tmo);
+	assert_int_equal(e[1].transport, TRANSPORT_RDMA);
+	assert_string_equal(e[1].trsvcid, TRSVCID_RDMA_DISCOVERY);
+	assert_int_equal(e[1].fabrics.queue_size, 16);            /* entry over host */
+	inventory_free(inv);
+	diags_clear(&d);
+}
+
+static void inventory_test_pick_names_the_choices(void **state _unused_)
+{
+	static const char yaml[] = "hosts:\n  - name: a1\n  - name: b2\n";
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+	const struct inv_host *h = NULL;
+
+	assert_int_equal(inventory_load_string("inv.yaml", yaml, strlen(yaml), &d, &inv), 0);
+	assert_int_equal(inventory_pick_host(inv, "b2", &d, &h), 0);
+	assert_string_equal(h->name, "b2");
+	assert_int_equal(inventory_pick_host(inv, "zz", &d, &h), -ENOENT);
+	assert_null(h);
+	assert_non_null(strstr(d.v[d.n - 1].msg, "there is no host 'zz' in the inventory (there are: a1, b2)"));
+	inventory_free(inv);
+	diags_clear(&d);
+}
+
+static void inventory_test_key_files_must_be_private(void **state _unused_)
+{
+	char dir[] = "/tmp/nvmfd-test-XXXXXX", key[64], yaml[512];
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(key, sizeof(key), "%s/host.key", dir);
+	f = fopen(key, "we");
+	assert_non_null(f);
+	fputs("DHHC-1:00:placeholder:\n", f);
+	fclose(f);
+	snprintf(yaml, sizeof(yaml),
+		 "hosts:\n  - name: h1\n    connect:\n      - {transport: tcp, traddr: 192.0.2.1, dhchap_key: %s}\n", key);
+	assert_int_equal(inventory_load_string("inv.yaml", yaml, strlen(yaml), &d, &inv), 0);
+
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_int_equal(inventory_check_host_keys(inv, &inv->hosts[0], &d), -EACCES);
+	assert_int_equal(d.v[d.n - 1].line, 4);
+	assert_non_null(strstr(d.v[d.n - 1].msg, "is readable by group or others (mode 0644)"));
+	assert_non_null(strstr(d.v[d.n - 1].msg, "chmod 600"));
+
+	assert_int_equal(chmod(key, 0600), 0);
+	diags_clear(&d);
+	assert_int_equal(inventory_check_host_keys(inv, &inv->hosts[0], &d), 0);
+	assert_int_equal(d.n, 0);
+
+	unlink(key);
+	assert_int_equal(inventory_check_host_keys(inv, &inv->hosts[0], &d), -ENOENT);
+	assert_non_null(strstr(d.v[d.n - 1].msg, "No such file or directory"));
+	rmdir(dir);
+	inventory_free(inv);
+	diags_clear(&d);
+}
+
+static void inventory_test_unreadable_file_names_errno(void **state _unused_)
+{
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+	_cleanup_free_ char *t = NULL;
+
+	assert_int_equal(inventory_load("/nonexistent/nvmfd.yaml", &d, &inv), -ENOENT);
+	t = diags_text(&d);
+	assert_string_equal(t, "/nonexistent/nvmfd.yaml: error: cannot read the inventory: No such file or directory\n");
+	diags_clear(&d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(inventory_test_example_normalises_to_golden),
+		cmocka_unit_test(inventory_test_full_normalises_to_golden),
+		cmocka_unit_test(inventory_test_normalised_output_loads_to_the_same),
+		cmocka_unit_test(inventory_test_rejects_each_bad_input_at_its_place),
+		cmocka_unit_test(inventory_test_reports_every_error_in_a_file),
+		cmocka_unit_test(inventory_test_allow_any_host_warns),
+		cmocka_unit_test(inventory_test_defaults_apply_in_layers),
+		cmocka_unit_test(inventory_test_pick_names_the_choices),
+		cmocka_unit_test(inventory_test_key_files_must_be_private),
+		cmocka_unit_test(inventory_test_unreadable_file_names_errno),
+	};
+	return cmocka_run_group_tests_name("inventory", tests, NULL, NULL);
+}
