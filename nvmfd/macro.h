@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,6 +38,12 @@ static inline void closep(int *fd)
 		close(*fd);
 }
 #define _cleanup_close_ _cleanup_(closep)
+
+static inline void closedirp(DIR **d)
+{
+	if (*d)
+		closedir(*d);
+}
 
 /* Hand a pointer out of a cleanup scope. */
 #define TAKE_PTR(p)                        \

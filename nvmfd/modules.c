@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "modules.h"
+
+#include <errno.h>
+#include <libkmod.h>
+#include <string.h>
+
+#include "macro.h"
+
+static void kmod_ctx_unrefp(struct kmod_ctx **c)
+{
+	kmod_unref(*c);
+}
+
+static void kmod_list_freep(struct kmod_list **l)
+{
+	kmod_module_unref_list(*l);
+}
+
+static int load_one(struct kmod_ctx *ctx, const char *name, const char *options, const char *who,
+		    struct diags *diags)
+{
+	_cleanup_(kmod_list_freep) struct kmod_list *list = NULL;
+	struct kmod_list *it;
+	int r;
+
+	r = kmod_module_new_from_lookup(ctx, name, &list);
+	if (r < 0) {
+		diags_add(diags, DIAG_ERROR, who, 0, 0, "module %s: lookup failed: %s", name, strerror(-r));
+		return r;
+	}
+	if (!list) {
+		/* Built into the kernel, or not there at all. */
+		struct kmod_module *m = NULL;
+
+		if (kmod_module_new_from_name(ctx, name, &m) == 0) {
+			int state = kmod_module_get_initstate(m);
+
+			kmod_module_unref(m);
+			if (state == KMOD_MODULE_BUILTIN || state == KMOD_MODULE_LIVE)
+				return 0;
+		}
+		diags_add(diags, DIAG_ERROR, who, 0, 0, "module %s: not found for this kernel", name);
+		return -ENOENT;
+	}
+	kmod_list_foreach(it, list) {
+		struct kmod_module *m = kmod_module_get_module(it);
+
+		r = kmod_module_probe_insert_module(m, KMOD_PROBE_APPLY_BLACKLIST, options, NULL, NULL, NULL);
+		if (r == KMOD_PROBE_APPLY_BLACKLIST) {
+			diags_add(diags, DIAG_ERROR, who, 0, 0, "module %s: blacklisted on this machine", name);
+			r = -EPERM;
+		} else if (r < 0) {
+			diags_add(diags, DIAG_ERROR, who, 0, 0, "module %s: %s", name, strerror(-r));
+		}
+		kmod_module_unref(m);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int modules_load(const char *const *names, const char *const *options, size_t n, const char *who,
+		 struct diags *diags)
+{
+	_cleanup_(kmod_ctx_unrefp) struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+	int r = 0, k;
+
+	if (!ctx) {
+		diags_add(diags, DIAG_ERROR, who, 0, 0, "cannot set up libkmod");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((k = load_one(ctx, names[i], options ? options[i] : NULL, who, diags)) < 0 && r == 0)
+			r = k;
+	return r;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The kernel's NVMe target (nvmet) as configfs objects, and convergence by
+ * difference: the desired tree (from an inventory target) and the live tree
+ * (read under a configfs root) are flat lists of objects (directories with
+ * attributes, or symlinks) keyed by their path under nvmet/. The plan turns
+ * live into desired touching only what differs, in nvmetcli's order, so hosts
+ * connected to untouched subsystems keep their connections.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "diag.h"
+#include "inventory.h"
+
+/* In creation order; removal goes in reverse. */
+enum nvmet_kind {
+	NVMET_HOST,
+	NVMET_SUBSYSTEM,
+	NVMET_NAMESPACE,
+	NVMET_ALLOWED_HOST, /* link subsystems/S/allowed_hosts/H -> hosts/H */
+	NVMET_PORT,
+	NVMET_REFERRAL,
+	NVMET_PORT_SUBSYSTEM, /* link ports/P/subsystems/S -> subsystems/S */
+	_NVMET_KIND_MAX,
+};
+
+struct nvmet_attr {
+	const char *name;
+	const char *value;
+	const char *secret_from; /* a secret read from this file: never printed */
+};
+
+struct nvmet_obj {
+	enum nvmet_kind kind;
+	const char *path;   /* under nvmet/, e.g. "ports/1" */
+	const char *link;   /* links: the path under nvmet/ they point to */
+	const char *parent; /* the gated object's parent, for links and children */
+	struct nvmet_attr *attrs;
+	size_t n_attrs;
+};
+
+struct nvmet_tree {
+	struct arena *arena;
+	struct nvmet_obj *objs;
+	size_t n, cap;
+};
+
+enum nvmet_op {
+	NVMET_MKDIR,
+	NVMET_RMDIR,
+	NVMET_WRITE,
+	NVMET_SYMLINK,
+	NVMET_UNLINK,
+};
+
+struct nvmet_action {
+	enum nvmet_op op;
+	char sign; /* '+', '-' or '~' in the plan */
+	const char *path;  /* under nvmet/ */
+	const char *value; /* WRITE: the value; SYMLINK: the target under nvmet/ */
+	const char *old;   /* WRITE of a changed attribute: the live value */
+	const char *secret_from;
+	const char *why;   /* a step the kernel's rules force, e.g. "to change device_path" */
+};
+
+struct nvmet_plan {
+	struct arena *arena;
+	struct nvmet_action *v;
+	size_t n, cap;
+};
+
+void nvmet_tree_free(struct nvmet_tree *t);
+void nvmet_plan_free(struct nvmet_plan *p);
+
+/*
+ * The tree target T asks for. Key files are read here (their contents are
+ * what the kernel takes); problems go to DIAGS with their place in the
+ * inventory. Returns 0, -EINVAL after a diagnostic, -ENOMEM.
+ */
+int nvmet_tree_from_target(const struct inventory *inv, const struct inv_target *t, struct diags *diags,
+			   struct nvmet_tree *ret);
+
+/*
+ * The live tree under ROOT (the configfs mount). A missing nvmet/ directory is
+ * -ENOENT. Errors name the path and the errno in DIAGS.
+ */
+int nvmet_tree_read(const char *root, struct diags *diags, struct nvmet_tree *ret);
+
+/* What turns LIVE into DESIRED (DESIRED empty: clear everything). */
+int nvmet_plan_make(const struct nvmet_tree *live, const struct nvmet_tree *desired, struct nvmet_plan *ret);
+
+/* One line per object and attribute: "+ path", "~ path: old -> new", "- path". */
+void nvmet_plan_print(FILE *f, const struct nvmet_plan *p);
+
+/*
+ * Carry the plan out under ROOT, in order. Stops at the first failure, with
+ * the configfs path, the errno and the likely cause in DIAGS, and returns
+ * the negative errno; running it again after a fix converges.
+ */
+int nvmet_plan_apply(const char *root, const struct nvmet_plan *p, struct diags *diags);
+
+/* The live tree as an inventory target entry named NAME, for `show`. */
+int nvmet_tree_to_target(const struct nvmet_tree *t, const char *name, struct arena *arena,
+			 struct inv_target *ret);
