@@ -73,8 +73,11 @@ $(BUILDDIR)/tests/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Itests/unit -DTEST_SRCDIR='"$(CURDIR)"' -MMD -MP -c -o $@ $<
 
+# Tests that emulate the kernel wrap libc calls at link time.
+WRAP_test-nvmet := -Wl,--wrap=mkdir -Wl,--wrap=rmdir
+
 $(BUILDDIR)/tests/%: $(BUILDDIR)/tests/%.o $(LIB)
-	$(CC) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS) $(TEST_LIBS)
+	$(CC) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(WRAP_$*) $(PKG_LIBS) $(TEST_LIBS)
 
 unit-tests: $(TESTS)
 

@@ -404,7 +404,16 @@ static int plan_add(struct nvmet_plan *p, enum nvmet_op op, char sign, const cha
 		p->v = v;
 		p->cap = cap;
 	}
-	p->v[p->n++] = (struct nvmet_action){ op, sign, path, value, old, secret_from, why };
+	/* The plan owns its strings: it may outlive the trees it was made from. */
+	struct nvmet_action *a = &p->v[p->n];
+
+	*a = (struct nvmet_action){ op, sign, arena_strdup(p->arena, path), arena_strdup(p->arena, value),
+				    arena_strdup(p->arena, old), arena_strdup(p->arena, secret_from),
+				    arena_strdup(p->arena, why) };
+	if (!a->path || (value && !a->value) || (old && !a->old) || (secret_from && !a->secret_from) ||
+	    (why && !a->why))
+		return -ENOMEM;
+	p->n++;
 	return 0;
 }
 

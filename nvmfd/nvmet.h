@@ -67,6 +67,7 @@ struct nvmet_action {
 	const char *why;   /* a step the kernel's rules force, e.g. "to change device_path" */
 };
 
+/* A plan owns copies of its strings; it does not depend on the trees. */
 struct nvmet_plan {
 	struct arena *arena;
 	struct nvmet_action *v;
