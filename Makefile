@@ -13,6 +13,7 @@ BUILDDIR ?= build
 PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
 DESTDIR ?=
 
 CC ?= cc
@@ -95,12 +96,24 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILDDIR=$(BUILDDIR) tests/vm/demo
 
+MAN5 := $(wildcard man/*.5)
+MAN8 := $(wildcard man/*.8)
+
+# The example inventory goes in place only where there is none: an admin's
+# own file is never overwritten.
 install: all
-	install -d $(DESTDIR)$(SBINDIR)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/nvmfd
 	$(if $(PROGS),install -m 0755 $(PROGS) $(DESTDIR)$(SBINDIR)/)
+	$(if $(MAN5),install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/)
+	$(if $(MAN8),install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
+	install -m 0644 conf/nvmfd.yaml $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml.example
+	test -e $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml || \
+		install -m 0644 conf/nvmfd.yaml $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml
 
 uninstall:
 	rm -f $(patsubst $(BUILDDIR)/%,$(DESTDIR)$(SBINDIR)/%,$(PROGS))
+	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man5/%,$(MAN5)) $(patsubst man/%,$(DESTDIR)$(MANDIR)/man8/%,$(MAN8))
+	rm -f $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml.example
 
 clean:
 	rm -rf $(BUILDDIR)

@@ -69,6 +69,17 @@ lab_udevd_start() {
 	udevadm settle -t 30 || lab_fail "udev does not settle"
 }
 
+# lab_host_identity: a consistent /etc/nvme/hostnqn and /etc/nvme/hostid, as an
+# admin keeps them (the guest's DMI UUID is all zeros, so `nvme gen-hostnqn`
+# would not do; 6.12 refuses one hostid under two host NQNs).
+lab_host_identity() {
+	local id
+	id=$(cat /proc/sys/kernel/random/uuid)
+	mkdir -p /etc/nvme
+	echo "$id" >/etc/nvme/hostid
+	echo "nqn.2014-08.org.nvmexpress:uuid:$id" >/etc/nvme/hostnqn
+}
+
 # lab_kernel_reason: the kernel's last NVMe message, which carries the reason
 # a fabrics connect failed (nvme-cli reports only the errno).
 lab_kernel_reason() {
