@@ -1382,8 +1382,9 @@ int inventory_load_string(const char *name, const char *text, size_t len, struct
 
 int inventory_load(const char *path, struct diags *diags, struct inventory **ret)
 {
-	struct parser p = { .file = path, .diags = diags };
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	bool std_in = streq(path, "-");
+	struct parser p = { .file = std_in ? "<stdin>" : path, .diags = diags };
+	_cleanup_fclose_ FILE *f = std_in ? fdopen(dup(STDIN_FILENO), "r") : fopen(path, "re");
 	yaml_parser_t yp;
 	int r;
 

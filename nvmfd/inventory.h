@@ -196,7 +196,7 @@ extern const struct inv_fabrics inv_fabrics_default;
 extern const struct inv_backoff inv_backoff_default;
 
 /*
- * Load PATH. Every problem goes to DIAGS (errors and warnings, each with its
+ * Load PATH ("-": standard input, called <stdin> in messages). Every problem goes to DIAGS (errors and warnings, each with its
  * FILE:LINE:COLUMN). Returns 0 with *ret set when there are no errors;
  * -EINVAL when the file has errors; a negative errno when it cannot be read
  * (also added to DIAGS); -ENOMEM.

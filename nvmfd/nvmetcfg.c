@@ -45,7 +45,7 @@ static void usage(FILE *f)
 		"  clear   remove everything under nvmet, in reverse order\n"
 		"\n"
 		"options:\n"
-		"  -c, --config FILE   the inventory (default %s)\n"
+		"  -c, --config FILE   the inventory (default %s; - reads standard input)\n"
 		"  -t, --target NAME   the target entry (default: named like this machine, or the only one)\n"
 		"  -r, --root DIR      the configfs mount (default %s)\n"
 		"      --no-modules    apply without loading kernel modules\n"

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cmocka-prelude.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "hostid.h"
+#include "inventory.h"
+#include "macro.h"
+
+#define UUID1 "6f1c2a5e-0b7d-4f7e-9c1a-2d3e4f5a6b7c"
+#define UUID2 "00000000-1111-2222-3333-444444444444"
+#define NQN1 "nqn.2014-08.org.nvmexpress:uuid:" UUID1
+
+static char dir[] = "/tmp/nvmfd-etc-XXXXXX";
+
+static void put(const char *name, const char *text)
+{
+	char p[128];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	f = fopen(p, "we");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static int setup(void **state _unused_)
+{
+	strcpy(dir, "/tmp/nvmfd-etc-XXXXXX");
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state _unused_)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/hostnqn", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/hostid", dir);
+	unlink(p);
+	return rmdir(dir);
+}
+
+static struct inventory *load(const char *yaml)
+{
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+
+	assert_int_equal(inventory_load_string("inv.yaml", yaml, strlen(yaml), &d, &inv), 0);
+	diags_clear(&d);
+	return inv;
+}
+
+static void hostid_test_inventory_values_win(void **state _unused_)
+{
+	struct inventory *inv = load("hosts:\n  - name: h\n    hostnqn: " NQN1 "\n    hostid: " UUID1 "\n");
+	struct diags d = { 0 };
+	struct host_identity id;
+
+	put("hostnqn", "nqn.2014-08.org.nvmexpress:uuid:" UUID2 "\n");
+	put("hostid", UUID2 "\n");
+	assert_int_equal(host_identity_resolve(inv, &inv->hosts[0], dir, &d, &id), 0);
+	assert_string_equal(id.hostnqn, NQN1);
+	assert_string_equal(id.hostid, UUID1);
+	assert_string_equal(id.hostnqn_from, "the inventory");
+	assert_int_equal(d.n, 0);
+	inventory_free(inv);
+}
+
+static void hostid_test_files_fill_in(void **state _unused_)
+{
+	struct inventory *inv = load("hosts:\n  - name: h\n");
+	struct diags d = { 0 };
+	struct host_identity id;
+
+	put("hostnqn", NQN1 "  \n");
+	put("hostid", UUID1 "\n");
+	assert_int_equal(host_identity_resolve(inv, &inv->hosts[0], dir, &d, &id), 0);
+	assert_string_equal(id.hostnqn, NQN1);
+	assert_string_equal(id.hostid, UUID1);
+	assert_int_equal(d.n, 0);
+	inventory_free(inv);
+}
+
+static void hostid_test_mismatch_warns(void **state _unused_)
+{
+	struct inventory *inv = load("hosts:\n  - name: h\n    hostnqn: " NQN1 "\n");
+	struct diags d = { 0 };
+	struct host_identity id;
+
+	put("hostid", UUID2 "\n");
+	assert_int_equal(host_identity_resolve(inv, &inv->hosts[0], dir, &d, &id), 0);
+	assert_int_equal(d.n_errors, 0);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.v[0].level, DIAG_WARNING);
+	assert_non_null(strstr(d.v[0].msg, "differs from the UUID in hostnqn"));
+	diags_clear(&d);
+	inventory_free(inv);
+}
+
+static void hostid_test_missing_or_bad_files_are_errors(void **state _unused_)
+{
+	struct inventory *inv = load("hosts:\n  - name: h\n");
+	struct diags d = { 0 };
+	struct host_identity id;
+
+	assert_int_equal(host_identity_resolve(inv, &inv->hosts[0], dir, &d, &id), -ENOENT);
+	assert_non_null(strstr(d.v[0].msg, "has no hostnqn"));
+	assert_non_null(strstr(d.v[0].msg, "nvme gen-hostnqn"));
+	diags_clear(&d);
+
+	put("hostnqn", "not-an-nqn\n");
+	put("hostid", "1234\n");
+	assert_int_equal(host_identity_resolve(inv, &inv->hosts[0], dir, &d, &id), -EINVAL);
+	assert_int_equal(d.n_errors, 2);
+	assert_non_null(strstr(d.v[0].msg, "'not-an-nqn' is not a valid host NQN"));
+	assert_non_null(strstr(d.v[1].msg, "'1234' is not a UUID"));
+	diags_clear(&d);
+	inventory_free(inv);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(hostid_test_inventory_values_win, setup, teardown),
+		cmocka_unit_test_setup_teardown(hostid_test_files_fill_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(hostid_test_mismatch_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(hostid_test_missing_or_bad_files_are_errors, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("hostid", tests, NULL, NULL);
+}
