@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "path.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backoff.h"
+#include "macro.h"
+
+static const char *const state_table[_PATH_STATE_MAX] = {
+	[PATH_IDLE] = "idle",
+	[PATH_CONNECTING] = "connecting",
+	[PATH_LIVE] = "live",
+	[PATH_DEGRADED] = "degraded",
+	[PATH_BACKOFF] = "backoff",
+	[PATH_FAILED] = "failed",
+	[PATH_DISCONNECTING] = "disconnecting",
+	[PATH_REMOVED] = "removed",
+};
+
+static const char *const event_table[_PATH_EVENT_MAX] = {
+	[PATH_EV_START] = "start",
+	[PATH_EV_ADOPT] = "adopt",
+	[PATH_EV_CONNECTED] = "connected",
+	[PATH_EV_CONNECT_FAILED] = "connect-failed",
+	[PATH_EV_CTRL_LIVE] = "ctrl-live",
+	[PATH_EV_CTRL_DOWN] = "ctrl-down",
+	[PATH_EV_CTRL_GONE] = "ctrl-gone",
+	[PATH_EV_RETRY_TIMER] = "retry-timer",
+	[PATH_EV_STABLE_TIMER] = "stable-timer",
+	[PATH_EV_STUCK_TIMER] = "stuck-timer",
+	[PATH_EV_KICK] = "kick",
+	[PATH_EV_STOP] = "stop",
+	[PATH_EV_DISCONNECTED] = "disconnected",
+};
+
+const char *path_state_to_string(enum path_state s)
+{
+	return (unsigned)s < _PATH_STATE_MAX ? state_table[s] : "?";
+}
+
+const char *path_event_to_string(enum path_event_type e)
+{
+	return (unsigned)e < _PATH_EVENT_MAX ? event_table[e] : "?";
+}
+
+void path_init(struct path *p, const struct path_timing *timing)
+{
+	*p = (struct path){ .state = PATH_IDLE, .timing = *timing };
+}
+
+/*
+ * The one way into a state: records "old -> new (reason)" for the manager to
+ * log, and adds the actions every entry into NEW needs (its timers).
+ */
+_printf_(4, 5) static void path_enter(struct path *p, struct path_actions *a, enum path_state new,
+				      const char *fmt, ...)
+{
+	va_list ap;
+
+	p->transition.from = p->state;
+	p->transition.to = new;
+	va_start(ap, fmt);
+	vsnprintf(p->transition.reason, sizeof(p->transition.reason), fmt, ap);
+	va_end(ap);
+	a->flags |= PATH_ACT_TRANSITION;
+
+	/* leaving */
+	switch (p->state) {
+	case PATH_LIVE:
+		a->flags |= PATH_ACT_CANCEL_STABLE;
+		break;
+	case PATH_CONNECTING:
+	case PATH_DEGRADED:
+		a->flags |= PATH_ACT_CANCEL_STUCK;
+		p->stuck = false;
+		break;
+	case PATH_BACKOFF:
+	case PATH_FAILED:
+		a->flags |= PATH_ACT_CANCEL_RETRY;
+		break;
+	case PATH_IDLE:
+	case PATH_DISCONNECTING:
+	case PATH_REMOVED:
+	case _PATH_STATE_MAX:
+		break;
+	}
+	p->state = new;
+
+	/* entering */
+	switch (new) {
+	case PATH_CONNECTING:
+		a->flags |= PATH_ACT_CONNECT | PATH_ACT_ARM_STUCK;
+		a->stuck_in = p->timing.stuck_after;
+		break;
+	case PATH_LIVE:
+		a->flags |= PATH_ACT_ARM_STABLE;
+		a->stable_in = p->timing.stable_after;
+		p->ever_live = true;
+		p->last_error[0] = '\0';
+		break;
+	case PATH_DEGRADED:
+		a->flags |= PATH_ACT_ARM_STUCK;
+		a->stuck_in = p->timing.stuck_after;
+		break;
+	case PATH_BACKOFF:
+	case PATH_FAILED:
+		a->flags |= PATH_ACT_ARM_RETRY;
+		break;
+	case PATH_DISCONNECTING:
+		a->flags |= PATH_ACT_DISCONNECT;
+		break;
+	case PATH_REMOVED:
+		p->ctrl[0] = '\0';
+		break;
+	case PATH_IDLE:
+	case _PATH_STATE_MAX:
+		break;
+	}
+}
+
+static void set_ctrl(struct path *p, const char *ctrl)
+{
+	snprintf(p->ctrl, sizeof(p->ctrl), "%s", strempty(ctrl));
+}
+
+/* A connect failed: back off (doubling), or wait the longest interval. */
+static void connect_failed(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	p->last_class = ev->cls;
+	snprintf(p->last_error, sizeof(p->last_error), "%s", strempty(ev->reason));
+	if (ev->cls == CONNECT_ALREADY) {
+		/* The kernel answers a duplicate with EALREADY: find it and adopt it. */
+		a->flags |= PATH_ACT_RESYNC;
+		path_enter(p, a, PATH_DEGRADED, "already connected; adopting the existing controller");
+		return;
+	}
+	if (connect_class_is_permanent(ev->cls)) {
+		a->retry_in = p->timing.backoff.max;
+		path_enter(p, a, PATH_FAILED, "%s: %s; next try in the longest interval",
+			   connect_class_to_string(ev->cls), strempty(ev->reason));
+		return;
+	}
+	a->retry_in = backoff_delay(&p->timing.backoff, p->attempts, ev->random);
+	p->attempts++;
+	path_enter(p, a, PATH_BACKOFF, "connect failed (attempt %u): %s", p->attempts, strempty(ev->reason));
+}
+
+/* Flag a connect or a kernel reconnect that lasts far too long; the state stays. */
+static void mark_stuck(struct path *p, struct path_actions *a, const char *why)
+{
+	if (p->stuck)
+		return;
+	p->stuck = true;
+	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+	p->transition.from = p->transition.to = p->state;
+	snprintf(p->transition.reason, sizeof(p->transition.reason), "stuck: %s", why);
+	a->flags |= PATH_ACT_TRANSITION;
+}
+
+/* The controller went away: one connect of our own at once, backoff after. */
+static void ctrl_gone(struct path *p, struct path_actions *a, const char *why)
+{
+	p->ctrl[0] = '\0';
+	path_enter(p, a, PATH_CONNECTING, "%s", why);
+}
+
+struct path_actions path_handle(struct path *p, const struct path_event *ev)
+{
+	struct path_actions a = { 0 };
+
+	switch (p->state) {
+	case PATH_IDLE:
+		switch (ev->type) {
+		case PATH_EV_START:
+			path_enter(p, &a, PATH_CONNECTING, "started");
+			break;
+		case PATH_EV_ADOPT:
+			set_ctrl(p, ev->ctrl);
+			path_enter(p, &a, ev->live ? PATH_LIVE : PATH_DEGRADED, "adopted %s", p->ctrl);
+			break;
+		case PATH_EV_STOP:
+			path_enter(p, &a, PATH_REMOVED, "no longer configured");
+			break;
+		case PATH_EV_CONNECTED:
+		case PATH_EV_CONNECT_FAILED:
+		case PATH_EV_CTRL_LIVE:
+		case PATH_EV_CTRL_DOWN:
+		case PATH_EV_CTRL_GONE:
+		case PATH_EV_RETRY_TIMER:
+		case PATH_EV_STABLE_TIMER:
+		case PATH_EV_STUCK_TIMER:
+		case PATH_EV_KICK:
+		case PATH_EV_DISCONNECTED:
+		case _PATH_EVENT_MAX:
+			break;
+		}
+		break;
+
+	case PATH_CONNECTING:
+		switch (ev->type) {
+		case PATH_EV_CONNECTED:
+			set_ctrl(p, ev->ctrl);
+			if (p->ever_live)
+				p->reconnects++;
+			if (p->stop_pending) {
+				path_enter(p, &a, PATH_DISCONNECTING, "connected %s after it was no longer configured", p->ctrl);
+				break;
+			}
+			path_enter(p, &a, PATH_LIVE, "connected %s", p->ctrl);
+			break;
+		case PATH_EV_CONNECT_FAILED:
+			if (p->stop_pending) {
+				path_enter(p, &a, PATH_REMOVED, "no longer configured");
+				break;
+			}
+			connect_failed(p, &a, ev);
+			break;
+		case PATH_EV_ADOPT:
+			/* Someone else (nvme-cli, the kernel) made it while ours is in flight. */
+			set_ctrl(p, ev->ctrl);
+			path_enter(p, &a, ev->live ? PATH_LIVE : PATH_DEGRADED, "adopted %s", p->ctrl);
+			break;
+		case PATH_EV_STUCK_TIMER:
+			mark_stuck(p, &a, "the connect has not returned; the kernel may be stuck");
+			break;
+		case PATH_EV_STOP:
+			/* The connect cannot be called back: finish it, then undo it. */
+			p->stop_pending = true;
+			break;
+		case PATH_EV_START:
+		case PATH_EV_CTRL_LIVE:
+		case PATH_EV_CTRL_DOWN:
+		case PATH_EV_CTRL_GONE:
+		case PATH_EV_RETRY_TIMER:
+		case PATH_EV_STABLE_TIMER:
+		case PATH_EV_KICK:
+		case PATH_EV_DISCONNECTED:
+		case _PATH_EVENT_MAX:
+			break;
+		}
+		break;
+
+	case PATH_LIVE:
+		switch (ev->type) {
+		case PATH_EV_CTRL_DOWN:
+			path_enter(p, &a, PATH_DEGRADED, "%s is %s; the kernel is reconnecting", p->ctrl,
+				   ev->reason ? ev->reason : "not live");
+			break;
+		case PATH_EV_CTRL_GONE:
+			ctrl_gone(p, &a, "the controller was removed");
+			break;
+		case PATH_EV_STABLE_TIMER:
+			p->attempts = 0;
+			break;
+		case PATH_EV_STOP:
+			path_enter(p, &a, PATH_DISCONNECTING, "no longer configured");
+			break;
+		case PATH_EV_ADOPT:
+			set_ctrl(p, ev->ctrl);
+			if (!ev->live)
+				path_enter(p, &a, PATH_DEGRADED, "%s is not live", p->ctrl);
+			break;
+		case PATH_EV_START:
+		case PATH_EV_CONNECTED:
+		case PATH_EV_CONNECT_FAILED:
+		case PATH_EV_CTRL_LIVE:
+		case PATH_EV_RETRY_TIMER:
+		case PATH_EV_STUCK_TIMER:
+		case PATH_EV_KICK:
+		case PATH_EV_DISCONNECTED:
+		case _PATH_EVENT_MAX:
+			break;
+		}
+		break;
+
+	case PATH_DEGRADED:
+		switch (ev->type) {
+		case PATH_EV_CTRL_LIVE:
+			p->reconnects++;
+			path_enter(p, &a, PATH_LIVE, "%s reconnected", p->ctrl);
+			break;
+		case PATH_EV_ADOPT:
+			set_ctrl(p, ev->ctrl);
+			if (ev->live)
+				path_enter(p, &a, PATH_LIVE, "%s is live", p->ctrl);
+			break;
+		case PATH_EV_CTRL_GONE:
+			ctrl_gone(p, &a, "the kernel gave the controller up (ctrl_loss_tmo)");
+			break;
+		case PATH_EV_STUCK_TIMER:
+			mark_stuck(p, &a, "the kernel's reconnect has not ended far beyond ctrl_loss_tmo; it may be stuck");
+			break;
+		case PATH_EV_STOP:
+			path_enter(p, &a, PATH_DISCONNECTING, "no longer configured");
+			break;
+		case PATH_EV_START:
+		case PATH_EV_CONNECTED:
+		case PATH_EV_CONNECT_FAILED:
+		case PATH_EV_CTRL_DOWN:
+		case PATH_EV_RETRY_TIMER:
+		case PATH_EV_STABLE_TIMER:
+		case PATH_EV_KICK:
+		case PATH_EV_DISCONNECTED:
+		case _PATH_EVENT_MAX:
+			break;
+		}
+		break;
+
+	case PATH_BACKOFF:
+	case PATH_FAILED:
+		switch (ev->type) {
+		case PATH_EV_RETRY_TIMER:
+			path_enter(p, &a, PATH_CONNECTING, "retrying");
+			break;
+		case PATH_EV_KICK:
+			path_enter(p, &a, PATH_CONNECTING, "reconnect requested");
+			break;
+		case PATH_EV_ADOPT:
+			set_ctrl(p, ev->ctrl);
+			path_enter(p, &a, ev->live ? PATH_LIVE : PATH_DEGRADED, "adopted %s", p->ctrl);
+			break;
+		case PATH_EV_STOP:
+			path_enter(p, &a, PATH_REMOVED, "no longer configured");
+			break;
+		case PATH_EV_START:
+		case PATH_EV_CONNECTED:
+		case PATH_EV_CONNECT_FAILED:
+		case PATH_EV_CTRL_LIVE:
+		case PATH_EV_CTRL_DOWN:
+		case PATH_EV_CTRL_GONE:
+		case PATH_EV_STABLE_TIMER:
+		case PATH_EV_STUCK_TIMER:
+		case PATH_EV_DISCONNECTED:
+		case _PATH_EVENT_MAX:
+			break;
+		}
+		break;
+
+	case PATH_DISCONNECTING:
+		switch (ev->type) {
+		case PATH_EV_DISCONNECTED:
+		case PATH_EV_CTRL_GONE:
+			path_enter(p, &a, PATH_REMOVED, "disconnected");
+			break;
+		case PATH_EV_START:
+		case PATH_EV_ADOPT:
+		case PATH_EV_CONNECTED:
+		case PATH_EV_CONNECT_FAILED:
+		case PATH_EV_CTRL_LIVE:
+		case PATH_EV_CTRL_DOWN:
+		case PATH_EV_RETRY_TIMER:
+		case PATH_EV_STABLE_TIMER:
+		case PATH_EV_STUCK_TIMER:
+		case PATH_EV_KICK:
+		case PATH_EV_STOP:
+		case _PATH_EVENT_MAX:
+			break;
+		}
+		break;
+
+	case PATH_REMOVED:
+	case _PATH_STATE_MAX:
+		break;
+	}
+	return a;
+}
