@@ -52,11 +52,14 @@ LIB_OBJS := $(patsubst nvmfd/%.c,$(BUILDDIR)/obj/%.o,$(LIB_SRCS))
 LIB := $(BUILDDIR)/libnvmfd.a
 TEST_SRCS := $(wildcard tests/unit/test-*.c)
 TESTS := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(TEST_SRCS))
+# Drivers that lab scenarios run inside the guest, against the real kernel.
+LAB_SRCS := $(wildcard tests/vm/lab-*.c)
+LAB_PROGS := $(patsubst tests/vm/%.c,$(BUILDDIR)/lab/%,$(LAB_SRCS))
 
 .PHONY: all deps check unit-tests demo install uninstall clean
 .DELETE_ON_ERROR:
 
-all: $(PROGS) $(LIB)
+all: $(PROGS) $(LIB) $(LAB_PROGS)
 
 $(BUILDDIR)/obj/%.o: nvmfd/%.c
 	@mkdir -p $(@D)
@@ -79,6 +82,13 @@ WRAP_test-nvmet := -Wl,--wrap=mkdir -Wl,--wrap=rmdir
 
 $(BUILDDIR)/tests/%: $(BUILDDIR)/tests/%.o $(LIB)
 	$(CC) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(WRAP_$*) $(PKG_LIBS) $(TEST_LIBS)
+
+$(BUILDDIR)/lab/%.o: tests/vm/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILDDIR)/lab/%: $(BUILDDIR)/lab/%.o $(LIB)
+	$(CC) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
 
 unit-tests: $(TESTS)
 
@@ -118,4 +128,4 @@ uninstall:
 clean:
 	rm -rf $(BUILDDIR)
 
--include $(LIB_OBJS:.o=.d) $(TESTS:%=%.d) $(MAINS:nvmfd/%.c=$(BUILDDIR)/obj/%.d)
+-include $(LIB_OBJS:.o=.d) $(TESTS:%=%.d) $(LAB_PROGS:%=%.d) $(MAINS:nvmfd/%.c=$(BUILDDIR)/obj/%.d)
