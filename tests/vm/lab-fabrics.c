@@ -7,10 +7,14 @@
  *   lab-fabrics disconnect nvmeN
  *   lab-fabrics disc-log nvmeN
  *   lab-fabrics find TRANSPORT TRADDR TRSVCID SUBSYSNQN   (the controller with that identity)
+ *   lab-fabrics watch-state nvmeN SECONDS   (does poll() on sysfs "state" wake on a change?)
  *
  * hostnqn and hostid come from /etc/nvme.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,8 +128,43 @@ static int cmd_find(char **argv)
 	return found == 1 ? 0 : 1;
 }
 
+/* Print every wake-up of poll(POLLPRI) on the state attribute, with the state read then. */
+static int cmd_watch_state(const char *ctrl, int seconds)
+{
+	char path[128], buf[64];
+	int fd, wakes = 0;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/state", ctrl);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return printf("err %d\n", -errno), 1;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n - 1 : 0] = '\0';
+	printf("start %s\n", buf);
+	fflush(stdout);
+	for (int left = seconds * 1000; left > 0; left -= 100) {
+		struct pollfd p = { .fd = fd, .events = POLLPRI | POLLERR };
+		int r = poll(&p, 1, 100);
+
+		if (r > 0) {
+			n = pread(fd, buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n - 1 : 0] = '\0';
+			printf("wake %s revents %#x\n", n > 0 ? buf : "(gone)", p.revents);
+			fflush(stdout);
+			if (++wakes > 20 || n <= 0)
+				break;
+		}
+	}
+	printf("wakes %d\n", wakes);
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && streq(argv[1], "watch-state"))
+		return cmd_watch_state(argv[2], atoi(argv[3]));
 	if (argc >= 2 && streq(argv[1], "connect"))
 		return cmd_connect(argc - 2, argv + 2);
 	if (argc == 3 && streq(argv[1], "disconnect"))

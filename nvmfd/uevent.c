@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "uevent.h"
+
+#include <string.h>
+
+#include "macro.h"
+
+static const char *const kind_table[_UEVENT_KIND_MAX] = {
+	[UEVENT_IGNORE] = "ignore",
+	[UEVENT_CTRL_ADD] = "ctrl-add",
+	[UEVENT_CTRL_CONNECTED] = "ctrl-connected",
+	[UEVENT_CTRL_REMOVE] = "ctrl-remove",
+	[UEVENT_DISCOVERY_CHANGED] = "discovery-changed",
+	[UEVENT_NS_ADD] = "ns-add",
+	[UEVENT_NS_REMOVE] = "ns-remove",
+	[UEVENT_RDMA_ADD] = "rdma-add",
+	[UEVENT_RDMA_REMOVE] = "rdma-remove",
+	[UEVENT_NET_CHANGE] = "net-change",
+};
+
+const char *uevent_kind_to_string(enum uevent_kind k)
+{
+	return (unsigned)k < _UEVENT_KIND_MAX ? kind_table[k] : "?";
+}
+
+/* nvmeN: a controller (not nvme-fabrics, the misc device, nor nvme-subsysN). */
+static bool ctrl_name(const char *s)
+{
+	if (!s || strncmp(s, "nvme", 4) != 0 || !s[4])
+		return false;
+	for (s += 4; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
+/* nvmeXnY: a namespace head (not nvmeXcYnZ, a hidden path, nor a partition). */
+static bool ns_name(const char *s)
+{
+	const char *n;
+
+	if (!s || strncmp(s, "nvme", 4) != 0 || strchr(s, 'c') || strchr(s + 4, 'p'))
+		return false;
+	n = strchr(s + 4, 'n');
+	return n && n > s + 4 && n[1] >= '0' && n[1] <= '9';
+}
+
+enum uevent_kind uevent_translate(const char *action, const char *subsystem, const char *sysname,
+				  const char *devtype, const char *nvme_event, const char *nvme_aen)
+{
+	if (!action || !subsystem)
+		return UEVENT_IGNORE;
+	if (streq(subsystem, "nvme") && ctrl_name(sysname)) {
+		if (streq(action, "add"))
+			return UEVENT_CTRL_ADD;
+		if (streq(action, "remove"))
+			return UEVENT_CTRL_REMOVE;
+		if (streq(action, "change") && streq_ptr(nvme_event, "connected"))
+			return UEVENT_CTRL_CONNECTED;
+		if (streq(action, "change") && streq_ptr(nvme_aen, NVME_AEN_DISC_CHANGED))
+			return UEVENT_DISCOVERY_CHANGED;
+		return UEVENT_IGNORE;
+	}
+	if (streq(subsystem, "block") && streq_ptr(devtype, "disk") && ns_name(sysname)) {
+		if (streq(action, "add"))
+			return UEVENT_NS_ADD;
+		if (streq(action, "remove"))
+			return UEVENT_NS_REMOVE;
+		return UEVENT_IGNORE;
+	}
+	if (streq(subsystem, "infiniband")) {
+		if (streq(action, "add"))
+			return UEVENT_RDMA_ADD;
+		if (streq(action, "remove"))
+			return UEVENT_RDMA_REMOVE;
+		return UEVENT_IGNORE;
+	}
+	if (streq(subsystem, "net") && (streq(action, "add") || streq(action, "change") || streq(action, "move")))
+		return UEVENT_NET_CHANGE;
+	return UEVENT_IGNORE;
+}
