@@ -1,0 +1,1114 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "manager.h"
+
+#include <errno.h>
+#include <json-c/json.h>
+#include <libudev.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <systemd/sd-daemon.h>
+
+#include "connect-error.h"
+#include "discovery.h"
+#include "fabrics.h"
+#include "ident.h"
+#include "log.h"
+#include "macro.h"
+#include "nqn.h"
+#include "path.h"
+#include "sysfs.h"
+#include "uevent.h"
+#include "worker.h"
+
+/* The specification's limit on referral chains we follow. */
+#define MAX_REFERRAL_DEPTH 8
+/* The udev monitor's receive buffer (multipath-tools uses the same). */
+#define MONITOR_BUFFER (128 * 1024 * 1024)
+
+struct mpath {
+	struct mpath *next;
+	struct manager *m;
+	uint64_t id;
+	bool discovery;
+	unsigned depth;        /* discovery: 0 configured, >0 reached by referral */
+	struct ident ident;
+	char endpoint_key[512]; /* the configured endpoint it belongs to */
+	uint64_t parent;       /* I/O: the discovery path whose log lists it */
+	bool listed;           /* I/O: in the parent's last log */
+	bool first_done;       /* had a first outcome (for READY=1) */
+	struct path fsm;
+	struct inv_fabrics opts;
+	enum on_removed on_removed;
+	char dhchap_key[256], dhchap_ctrl_key[256]; /* key file paths */
+	char hostid[40];
+	sd_event_source *retry, *stable, *stuck;
+	/* discovery */
+	bool log_reading, log_reread;
+	unsigned log_reads;
+	/* I/O */
+	char namespaces[256];
+	usec_t last_connect_time;
+};
+
+struct manager {
+	sd_event *loop;
+	struct manager_options opts;
+	struct inventory *inv;
+	const struct inv_host *host;
+	struct host_identity hid;
+	struct worker *worker;
+	sd_event_source *worker_src;
+	struct udev *udev;
+	struct udev_monitor *mon;
+	sd_event_source *mon_src, *audit;
+	struct mpath *paths;
+	uint64_t next_id;
+	bool ready_sent, stopping;
+	char last_status[64];
+	void (*stop_done)(void *);
+	void *stop_userdata;
+	unsigned stop_waiting;
+};
+
+/* ---------------------------------------------------------------------- */
+
+static struct log_ctx ctx_of(const struct mpath *p)
+{
+	return (struct log_ctx){ p->ident.subsysnqn, p->ident.traddr, p->fsm.ctrl[0] ? p->fsm.ctrl : NULL };
+}
+
+static const char *name_of(const struct mpath *p, char *buf, size_t size)
+{
+	return ident_to_string(&p->ident, buf, size);
+}
+
+static struct mpath *path_by_id(struct manager *m, uint64_t id)
+{
+	for (struct mpath *p = m->paths; p; p = p->next)
+		if (p->id == id)
+			return p;
+	return NULL;
+}
+
+static struct mpath *path_by_ctrl(struct manager *m, const char *ctrl)
+{
+	for (struct mpath *p = m->paths; p; p = p->next)
+		if (p->fsm.ctrl[0] && streq(p->fsm.ctrl, ctrl))
+			return p;
+	return NULL;
+}
+
+static struct mpath *path_by_ident(struct manager *m, const struct ident *id)
+{
+	for (struct mpath *p = m->paths; p; p = p->next)
+		if (p->fsm.state != PATH_REMOVED && ident_equal(&p->ident, id))
+			return p;
+	return NULL;
+}
+
+static usec_t now_usec(const struct manager *m)
+{
+	uint64_t t = 0;
+
+	sd_event_now(m->loop, CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static uint32_t random32(void)
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint32_t)(uintptr_t)&r ^ (uint32_t)random();
+	return r;
+}
+
+static void update_status(struct manager *m);
+static void path_feed(struct mpath *p, const struct path_event *ev);
+
+/* ---------------------------------------------------------------------- */
+/* timers */
+
+static int on_timer(sd_event_source *s, uint64_t usec _unused_, void *userdata)
+{
+	struct mpath *p = userdata;
+	struct path_event ev = { .random = random32() };
+
+	if (s == p->retry)
+		ev.type = PATH_EV_RETRY_TIMER;
+	else if (s == p->stable)
+		ev.type = PATH_EV_STABLE_TIMER;
+	else
+		ev.type = PATH_EV_STUCK_TIMER;
+	path_feed(p, &ev);
+	return 0;
+}
+
+static void timer_arm(struct mpath *p, sd_event_source **s, usec_t in)
+{
+	usec_t when = now_usec(p->m) + in;
+
+	if (*s) {
+		sd_event_source_set_time(*s, when);
+		sd_event_source_set_enabled(*s, SD_EVENT_ONESHOT);
+		return;
+	}
+	if (sd_event_add_time(p->m->loop, s, CLOCK_MONOTONIC, when, 0, on_timer, p) < 0)
+		log_full(LOG_ERR, NULL, "cannot arm a timer: out of memory");
+}
+
+static void timer_cancel(sd_event_source *s)
+{
+	if (s)
+		sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+/* ---------------------------------------------------------------------- */
+/* jobs */
+
+struct connect_job {
+	struct job job;
+	struct manager *m;
+	uint64_t path;
+	struct fabrics_connect_args args;
+	struct fabrics_result res;
+};
+
+static void connect_run(struct job *j)
+{
+	struct connect_job *c = (struct connect_job *)j;
+
+	fabrics_connect(&c->args, &c->res);
+}
+
+static void connect_done(struct job *j)
+{
+	struct connect_job *c = (struct connect_job *)j;
+	struct mpath *p = j->cancelled ? NULL : path_by_id(c->m, c->path);
+	struct path_event ev = { .random = random32() };
+	char reason[512];
+
+	if (p) {
+		if (c->res.err == 0) {
+			ev.type = PATH_EV_CONNECTED;
+			ev.ctrl = c->res.ctrl;
+			p->last_connect_time = c->res.elapsed;
+		} else {
+			ev.type = PATH_EV_CONNECT_FAILED;
+			ev.cls = connect_classify(c->res.err, c->res.kernel_log, reason, sizeof(reason));
+			ev.reason = reason;
+		}
+		path_feed(p, &ev);
+	}
+	explicit_bzero(c->args.dhchap_key, sizeof(c->args.dhchap_key));
+	explicit_bzero(c->args.dhchap_ctrl_key, sizeof(c->args.dhchap_ctrl_key));
+	free(c);
+}
+
+/* The key file's secret, for the connect (never logged). */
+static void read_secret(const char *path, char *buf, size_t size)
+{
+	_cleanup_fclose_ FILE *f = path[0] ? fopen(path, "re") : NULL;
+
+	buf[0] = '\0';
+	if (f && fgets(buf, (int)size, f))
+		buf[strcspn(buf, "\r\n")] = '\0';
+}
+
+static void submit_connect(struct mpath *p)
+{
+	struct connect_job *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		struct path_event ev = { .type = PATH_EV_CONNECT_FAILED, .cls = CONNECT_TRANSIENT,
+					 .reason = "out of memory", .random = random32() };
+		path_feed(p, &ev);
+		return;
+	}
+	c->job = (struct job){ .run = connect_run, .done = connect_done };
+	c->m = p->m;
+	c->path = p->id;
+	c->args.id = p->ident;
+	snprintf(c->args.hostid, sizeof(c->args.hostid), "%s", p->hostid);
+	c->args.opts = p->opts;
+	c->args.discovery = p->discovery;
+	c->args.persistent = p->discovery;
+	read_secret(p->dhchap_key, c->args.dhchap_key, sizeof(c->args.dhchap_key));
+	read_secret(p->dhchap_ctrl_key, c->args.dhchap_ctrl_key, sizeof(c->args.dhchap_ctrl_key));
+	worker_submit(p->m->worker, LANE_CONNECT, &c->job);
+}
+
+struct disconnect_job {
+	struct job job;
+	struct manager *m;
+	uint64_t path;
+	char ctrl[32];
+	struct fabrics_result res;
+};
+
+static void disconnect_run(struct job *j)
+{
+	struct disconnect_job *d = (struct disconnect_job *)j;
+
+	fabrics_disconnect(d->ctrl, &d->res);
+}
+
+static void disconnect_done(struct job *j)
+{
+	struct disconnect_job *d = (struct disconnect_job *)j;
+	struct manager *m = d->m;
+	struct mpath *p = j->cancelled ? NULL : path_by_id(m, d->path);
+
+	if (d->res.err && d->res.err != -ENOENT)
+		log_full(LOG_WARNING, NULL, "disconnecting %s: %s", d->ctrl, strerror(-d->res.err));
+	if (p) {
+		struct path_event ev = { .type = PATH_EV_DISCONNECTED };
+
+		path_feed(p, &ev);
+	}
+	free(d);
+	if (m->stop_waiting && --m->stop_waiting == 0 && m->stop_done)
+		m->stop_done(m->stop_userdata);
+}
+
+static void submit_disconnect(struct mpath *p)
+{
+	struct disconnect_job *d;
+
+	if (!p->fsm.ctrl[0]) {
+		struct path_event ev = { .type = PATH_EV_DISCONNECTED };
+
+		path_feed(p, &ev);
+		return;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return;
+	d->job = (struct job){ .run = disconnect_run, .done = disconnect_done };
+	d->m = p->m;
+	d->path = p->id;
+	snprintf(d->ctrl, sizeof(d->ctrl), "%s", p->fsm.ctrl);
+	worker_submit(p->m->worker, LANE_DISCONNECT, &d->job);
+}
+
+struct log_job {
+	struct job job;
+	struct manager *m;
+	uint64_t path;
+	char ctrl[32];
+	void *raw;
+	size_t len;
+	struct fabrics_result res;
+};
+
+static void log_run(struct job *j)
+{
+	struct log_job *l = (struct log_job *)j;
+
+	fabrics_read_discovery_log(l->ctrl, &l->raw, &l->len, &l->res);
+}
+
+static void process_log(struct mpath *d, const struct disc_log *log);
+static void submit_log_read(struct mpath *p);
+
+static void log_done(struct job *j)
+{
+	struct log_job *l = (struct log_job *)j;
+	struct mpath *p = j->cancelled ? NULL : path_by_id(l->m, l->path);
+	char name[512];
+
+	if (p) {
+		struct log_ctx ctx = ctx_of(p);
+
+		p->log_reading = false;
+		p->log_reads++;
+		if (l->res.err) {
+			log_full(LOG_WARNING, &ctx, "reading the discovery log of %s (%s) failed: %s%s%s", name_of(p, name, sizeof(name)),
+				 l->ctrl, strerror(-l->res.err), l->res.kernel_log[0] ? "; kernel: " : "", l->res.kernel_log);
+		} else {
+			struct disc_log log;
+
+			if (disc_log_parse(l->raw, l->len, &log) == 0) {
+				if (log.n_dropped)
+					log_full(LOG_WARNING, &ctx, "discovery log of %s: %zu entries left out (%s)",
+						 name_of(p, name, sizeof(name)), log.n_dropped, log.first_problem);
+				process_log(p, &log);
+				disc_log_free(&log);
+			} else {
+				log_full(LOG_WARNING, &ctx, "discovery log of %s: too short to read", name_of(p, name, sizeof(name)));
+			}
+		}
+		p->first_done = true;
+		/* An AEN came while we read: the log may have changed again. */
+		if (p->log_reread && p->fsm.state == PATH_LIVE) {
+			p->log_reread = false;
+			submit_log_read(p);
+		}
+		update_status(l->m);
+	}
+	free(l->raw);
+	free(l);
+}
+
+static void submit_log_read(struct mpath *p)
+{
+	struct log_job *l;
+
+	if (p->log_reading) {
+		/* Coalesce: one more read when this one ends. */
+		p->log_reread = true;
+		return;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return;
+	l->job = (struct job){ .run = log_run, .done = log_done };
+	l->m = p->m;
+	l->path = p->id;
+	snprintf(l->ctrl, sizeof(l->ctrl), "%s", p->fsm.ctrl);
+	p->log_reading = true;
+	worker_submit(p->m->worker, LANE_DISCOVERY, &l->job);
+}
+
+/* ---------------------------------------------------------------------- */
+/* paths */
+
+/* Look the path's controller up in sysfs: adopt it, or report it gone. */
+static void resync(struct mpath *p)
+{
+	struct ctrl_info *v = NULL;
+	size_t n = 0;
+	struct path_event ev = { .type = PATH_EV_CTRL_GONE, .random = random32() };
+
+	if (sysfs_ctrl_scan(p->m->opts.sysfs, &v, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (ident_equal(&v[i].id, &p->ident)) {
+			ev = (struct path_event){ .type = PATH_EV_ADOPT, .ctrl = v[i].name, .live = streq(v[i].state, "live") };
+			break;
+		}
+	path_feed(p, &ev);
+	free(v);
+}
+
+/*
+ * A path's first outcome, for READY=1: an I/O path's first connect result
+ * (live, degraded, backoff or failed); a discovery path's connect failing, or
+ * (once live) its first log read, which log_done() notes.
+ */
+static void note_first_outcome(struct mpath *p)
+{
+	switch (p->fsm.transition.to) {
+	case PATH_LIVE:
+		if (!p->discovery)
+			p->first_done = true;
+		break;
+	case PATH_DEGRADED:
+	case PATH_BACKOFF:
+	case PATH_FAILED:
+		p->first_done = true;
+		break;
+	case PATH_IDLE:
+	case PATH_CONNECTING:
+	case PATH_DISCONNECTING:
+	case PATH_REMOVED:
+	case _PATH_STATE_MAX:
+		break;
+	}
+}
+
+static void path_apply(struct mpath *p, struct path_actions a)
+{
+	if (a.flags & PATH_ACT_TRANSITION) {
+		struct log_ctx ctx = ctx_of(p);
+		char name[512];
+		int level = p->fsm.transition.to == PATH_LIVE ? LOG_NOTICE
+			    : p->fsm.transition.to == PATH_FAILED || p->fsm.stuck ? LOG_WARNING
+			    : p->fsm.transition.to == PATH_DEGRADED ? LOG_WARNING : LOG_INFO;
+
+		log_full(level, &ctx, "%s%s: %s -> %s (%s)", p->discovery ? "discovery " : "", name_of(p, name, sizeof(name)),
+			 path_state_to_string(p->fsm.transition.from), path_state_to_string(p->fsm.transition.to),
+			 p->fsm.transition.reason);
+		note_first_outcome(p);
+	}
+	if (a.flags & PATH_ACT_CANCEL_RETRY)
+		timer_cancel(p->retry);
+	if (a.flags & PATH_ACT_CANCEL_STABLE)
+		timer_cancel(p->stable);
+	if (a.flags & PATH_ACT_CANCEL_STUCK)
+		timer_cancel(p->stuck);
+	if (a.flags & PATH_ACT_ARM_RETRY)
+		timer_arm(p, &p->retry, a.retry_in);
+	if (a.flags & PATH_ACT_ARM_STABLE)
+		timer_arm(p, &p->stable, a.stable_in);
+	if (a.flags & PATH_ACT_ARM_STUCK)
+		timer_arm(p, &p->stuck, a.stuck_in);
+	if (a.flags & PATH_ACT_CONNECT)
+		submit_connect(p);
+	if (a.flags & PATH_ACT_DISCONNECT)
+		submit_disconnect(p);
+	if (a.flags & PATH_ACT_RESYNC)
+		resync(p);
+	/* A discovery controller that is (again) live: read its log. */
+	if (p->discovery && (a.flags & PATH_ACT_TRANSITION) && p->fsm.transition.to == PATH_LIVE)
+		submit_log_read(p);
+	if (a.flags & PATH_ACT_TRANSITION)
+		update_status(p->m);
+}
+
+static void path_feed(struct mpath *p, const struct path_event *ev)
+{
+	struct path_actions a = path_handle(&p->fsm, ev);
+
+	if (log_debug_enabled()) {
+		char name[512];
+
+		log_debug("%s: event %s in %s", name_of(p, name, sizeof(name)), path_event_to_string(ev->type),
+			  path_state_to_string(p->fsm.state));
+	}
+	path_apply(p, a);
+}
+
+static void path_free(struct mpath *p)
+{
+	sd_event_source_unref(p->retry);
+	sd_event_source_unref(p->stable);
+	sd_event_source_unref(p->stuck);
+	free(p);
+}
+
+/* Drop paths that reached REMOVED. */
+static void reap(struct manager *m)
+{
+	for (struct mpath **pp = &m->paths; *pp;) {
+		struct mpath *p = *pp;
+
+		if (p->fsm.state == PATH_REMOVED) {
+			*pp = p->next;
+			path_free(p);
+		} else {
+			pp = &p->next;
+		}
+	}
+}
+
+static struct path_timing timing_of(const struct inv_endpoint *e)
+{
+	struct path_timing t = { .backoff = e->backoff, .stable_after = 30 * USEC_PER_SEC };
+	/* The kernel counts ctrl_loss_tmo in attempts (ctrl_loss_tmo / reconnect_delay),
+	 * each as long as a connect timeout: it can last several times longer than
+	 * written. Only well past that is a reconnect "stuck". */
+	usec_t loss = e->fabrics.ctrl_loss_tmo < 0 ? 3600 * USEC_PER_SEC : (usec_t)e->fabrics.ctrl_loss_tmo * USEC_PER_SEC;
+
+	t.stuck_after = 4 * loss + 120 * USEC_PER_SEC;
+	return t;
+}
+
+static void endpoint_key(const struct inv_endpoint *e, const char *hostnqn, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s|%s|%s|%s|%s|%s", transport_to_string(e->transport), e->traddr, e->trsvcid,
+		 strempty(e->host_traddr), strempty(e->host_iface), hostnqn);
+}
+
+static struct mpath *path_new(struct manager *m, const struct inv_endpoint *e, const struct ident *id, bool discovery,
+			      unsigned depth, uint64_t parent)
+{
+	struct mpath *p = calloc(1, sizeof(*p));
+	struct path_timing t = timing_of(e);
+
+	if (!p)
+		return NULL;
+	p->m = m;
+	p->id = ++m->next_id;
+	p->discovery = discovery;
+	p->depth = depth;
+	p->ident = *id;
+	p->parent = parent;
+	p->opts = e->fabrics;
+	p->on_removed = e->on_removed;
+	endpoint_key(e, m->hid.hostnqn, p->endpoint_key, sizeof(p->endpoint_key));
+	snprintf(p->dhchap_key, sizeof(p->dhchap_key), "%s", strempty(e->dhchap_key));
+	snprintf(p->dhchap_ctrl_key, sizeof(p->dhchap_ctrl_key), "%s", strempty(e->dhchap_ctrl_key));
+	snprintf(p->hostid, sizeof(p->hostid), "%s", m->hid.hostid);
+	path_init(&p->fsm, &t);
+	p->next = m->paths;
+	m->paths = p;
+	return p;
+}
+
+/* Start P: adopt its controller if one with its identity exists, else connect. */
+static void path_begin(struct mpath *p, const struct ctrl_info *existing, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ident_equal(&existing[i].id, &p->ident)) {
+			struct path_event ev = { .type = PATH_EV_ADOPT, .ctrl = existing[i].name,
+						 .live = streq(existing[i].state, "live") };
+
+			path_feed(p, &ev);
+			return;
+		}
+	struct path_event ev = { .type = PATH_EV_START, .random = random32() };
+
+	path_feed(p, &ev);
+}
+
+static void discovery_ident(struct ident *id, const struct inv_endpoint *e, const char *hostnqn)
+{
+	ident_from_endpoint(id, e, NQN_DISCOVERY, hostnqn);
+}
+
+/* ---------------------------------------------------------------------- */
+/* discovery logs */
+
+static const struct inv_endpoint *endpoint_of(struct manager *m, const struct mpath *p)
+{
+	for (size_t i = 0; i < m->host->n_endpoints; i++) {
+		char key[512];
+
+		endpoint_key(&m->host->endpoints[i], m->hid.hostnqn, key, sizeof(key));
+		if (streq(key, p->endpoint_key))
+			return &m->host->endpoints[i];
+	}
+	return NULL;
+}
+
+static void process_log(struct mpath *d, const struct disc_log *log)
+{
+	struct manager *m = d->m;
+	const struct inv_endpoint *e = endpoint_of(m, d);
+	struct disc_plan plan;
+	struct ctrl_info *existing = NULL;
+	size_t n_existing = 0;
+	struct log_ctx ctx = ctx_of(d);
+	char name[512];
+
+	if (!e)
+		return; /* its endpoint left the inventory: it is being stopped */
+	if (disc_plan_make(log, e, &plan) < 0)
+		return;
+	sysfs_ctrl_scan(m->opts.sysfs, &existing, &n_existing);
+	log_full(LOG_INFO, &ctx, "discovery log of %s (generation %llu): %zu to connect, %zu referrals, %zu filtered out",
+		 name_of(d, name, sizeof(name)), (unsigned long long)log->genctr, plan.n_connect, plan.n_referrals,
+		 plan.n_filtered);
+
+	for (struct mpath *p = m->paths; p; p = p->next)
+		if (p->parent == d->id)
+			p->listed = false;
+	for (size_t i = 0; i < plan.n_connect; i++) {
+		const struct disc_entry *x = plan.connect[i];
+		struct ident id;
+		struct mpath *p;
+
+		ident_from_endpoint(&id, e, x->subnqn, m->hid.hostnqn);
+		/* Parsing checked these are an address and a port: they fit. */
+		snprintf(id.traddr, sizeof(id.traddr), "%.63s", x->traddr);
+		snprintf(id.trsvcid, sizeof(id.trsvcid), "%.15s", x->trsvcid);
+		snprintf(id.transport, sizeof(id.transport), "%s", transport_to_string(x->transport));
+		p = path_by_ident(m, &id);
+		if (p) {
+			p->listed = true;
+			continue; /* never a second controller for a path */
+		}
+		p = path_new(m, e, &id, false, 0, d->id);
+		if (!p)
+			continue;
+		p->listed = true;
+		path_begin(p, existing, n_existing);
+	}
+	/* Subsystems gone from the log: keep them, or disconnect (on_removed). */
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		if (p->parent != d->id || p->listed || p->fsm.state == PATH_REMOVED || p->fsm.state == PATH_DISCONNECTING)
+			continue;
+		struct log_ctx pctx = ctx_of(p);
+
+		if (d->on_removed == ON_REMOVED_DISCONNECT) {
+			struct path_event ev = { .type = PATH_EV_STOP };
+
+			log_full(LOG_NOTICE, &pctx, "%s left the discovery log: disconnecting (on_removed: disconnect)",
+				 name_of(p, name, sizeof(name)));
+			path_feed(p, &ev);
+		} else {
+			log_full(LOG_NOTICE, &pctx, "%s left the discovery log: keeping it (on_removed: keep)",
+				 name_of(p, name, sizeof(name)));
+		}
+	}
+	/* Referrals: other discovery controllers, each visited once, MAX_REFERRAL_DEPTH deep. */
+	for (size_t i = 0; i < plan.n_referrals; i++) {
+		const struct disc_entry *x = plan.referrals[i];
+		struct ident id;
+		struct mpath *p;
+
+		discovery_ident(&id, e, m->hid.hostnqn);
+		/* Parsing checked these are an address and a port: they fit. */
+		snprintf(id.traddr, sizeof(id.traddr), "%.63s", x->traddr);
+		snprintf(id.trsvcid, sizeof(id.trsvcid), "%.15s", x->trsvcid);
+		snprintf(id.transport, sizeof(id.transport), "%s", transport_to_string(x->transport));
+		if (path_by_ident(m, &id))
+			continue;
+		if (d->depth + 1 > MAX_REFERRAL_DEPTH) {
+			log_full(LOG_WARNING, &ctx, "referral to %s:%s not followed: deeper than %d", x->traddr, x->trsvcid,
+				 MAX_REFERRAL_DEPTH);
+			continue;
+		}
+		p = path_new(m, e, &id, true, d->depth + 1, d->id);
+		if (p)
+			path_begin(p, existing, n_existing);
+	}
+	free(existing);
+	disc_plan_free(&plan);
+	reap(m);
+}
+
+/* ---------------------------------------------------------------------- */
+/* status and readiness */
+
+static unsigned count_live(struct manager *m, unsigned *ret_total)
+{
+	unsigned live = 0, total = 0;
+
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		if (p->discovery || p->fsm.state == PATH_REMOVED || p->fsm.state == PATH_DISCONNECTING)
+			continue;
+		total++;
+		live += p->fsm.state == PATH_LIVE;
+	}
+	*ret_total = total;
+	return live;
+}
+
+const char *manager_status_line(struct manager *m, char *buf, size_t size)
+{
+	unsigned total, live = count_live(m, &total);
+
+	snprintf(buf, size, "%u/%u paths live", live, total);
+	return buf;
+}
+
+static bool first_round_done(struct manager *m)
+{
+	for (struct mpath *p = m->paths; p; p = p->next)
+		if (!p->first_done && p->fsm.state != PATH_REMOVED)
+			return false;
+	return true;
+}
+
+static void update_status(struct manager *m)
+{
+	char line[64];
+
+	manager_status_line(m, line, sizeof(line));
+	if (!m->ready_sent && first_round_done(m)) {
+		m->ready_sent = true;
+		log_full(LOG_NOTICE, NULL, "first round done: %s", line);
+		sd_notifyf(false, "READY=1\nSTATUS=%s", line);
+		snprintf(m->last_status, sizeof(m->last_status), "%s", line);
+	} else if (m->ready_sent && !streq(line, m->last_status)) {
+		sd_notifyf(false, "STATUS=%s", line);
+		snprintf(m->last_status, sizeof(m->last_status), "%s", line);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* events from udev and the audit */
+
+static void refresh_namespaces(struct manager *m, const char *ns, bool added)
+{
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		char now_ns[256];
+
+		if (p->discovery || !p->fsm.ctrl[0])
+			continue;
+		if (sysfs_ctrl_namespaces(m->opts.sysfs, p->fsm.ctrl, now_ns, sizeof(now_ns)) < 0 ||
+		    streq(now_ns, p->namespaces))
+			continue;
+		snprintf(p->namespaces, sizeof(p->namespaces), "%s", now_ns);
+		if (ns) {
+			struct log_ctx ctx = ctx_of(p);
+			char name[512];
+
+			log_full(LOG_INFO, &ctx, "%s: namespace %s %s (now: %s)", name_of(p, name, sizeof(name)), ns,
+				 added ? "appeared" : "went away", now_ns[0] ? now_ns : "none");
+		}
+	}
+}
+
+/* Read every path's controller state: no uevent comes for live -> connecting. */
+static void audit(struct manager *m)
+{
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		struct ctrl_info c;
+		struct path_event ev = { .random = random32() };
+
+		if (!p->fsm.ctrl[0] || (p->fsm.state != PATH_LIVE && p->fsm.state != PATH_DEGRADED))
+			continue;
+		if (sysfs_ctrl_read(m->opts.sysfs, p->fsm.ctrl, &c) < 0 || !ident_equal(&c.id, &p->ident)) {
+			ev.type = PATH_EV_CTRL_GONE; /* gone, or the name now belongs to another controller */
+		} else if (streq(c.state, "live")) {
+			if (p->fsm.state != PATH_DEGRADED)
+				continue;
+			ev.type = PATH_EV_CTRL_LIVE;
+		} else {
+			if (p->fsm.state != PATH_LIVE)
+				continue;
+			ev.type = PATH_EV_CTRL_DOWN;
+			ev.reason = c.state;
+		}
+		path_feed(p, &ev);
+	}
+	refresh_namespaces(m, NULL, false);
+	reap(m);
+}
+
+static int on_audit(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+
+	audit(m);
+	sd_event_source_set_time(s, usec + m->opts.audit_interval);
+	sd_event_source_set_enabled(s, SD_EVENT_ON);
+	return 0;
+}
+
+static void on_uevent(struct manager *m, struct udev_device *dev)
+{
+	const char *sysname = udev_device_get_sysname(dev);
+	enum uevent_kind k = uevent_translate(udev_device_get_action(dev), udev_device_get_subsystem(dev), sysname,
+					      udev_device_get_devtype(dev),
+					      udev_device_get_property_value(dev, "NVME_EVENT"),
+					      udev_device_get_property_value(dev, "NVME_AEN"));
+	struct mpath *p;
+	struct path_event ev = { .random = random32() };
+
+	log_debug("uevent %s %s", uevent_kind_to_string(k), strempty(sysname));
+	switch (k) {
+	case UEVENT_CTRL_CONNECTED:
+		if ((p = path_by_ctrl(m, sysname)) && p->fsm.state == PATH_DEGRADED) {
+			ev.type = PATH_EV_CTRL_LIVE;
+			path_feed(p, &ev);
+		}
+		break;
+	case UEVENT_CTRL_REMOVE:
+		if ((p = path_by_ctrl(m, sysname))) {
+			ev.type = PATH_EV_CTRL_GONE;
+			path_feed(p, &ev);
+		}
+		break;
+	case UEVENT_DISCOVERY_CHANGED:
+		if ((p = path_by_ctrl(m, sysname)) && p->discovery && p->fsm.state == PATH_LIVE) {
+			struct log_ctx ctx = ctx_of(p);
+
+			log_full(LOG_INFO, &ctx, "discovery log change announced by %s", sysname);
+			submit_log_read(p);
+		}
+		break;
+	case UEVENT_NS_ADD:
+	case UEVENT_NS_REMOVE:
+		refresh_namespaces(m, sysname, k == UEVENT_NS_ADD);
+		break;
+	case UEVENT_CTRL_ADD:
+	case UEVENT_RDMA_ADD:
+	case UEVENT_RDMA_REMOVE:
+	case UEVENT_NET_CHANGE:
+	case UEVENT_IGNORE:
+	case _UEVENT_KIND_MAX:
+		break;
+	}
+	reap(m);
+}
+
+static int on_monitor(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata)
+{
+	struct manager *m = userdata;
+
+	/* Drain in a batch. */
+	for (;;) {
+		struct udev_device *dev;
+
+		errno = 0;
+		dev = udev_monitor_receive_device(m->mon);
+		if (!dev) {
+			if (errno == ENOBUFS) {
+				/* Events were lost: resynchronise from sysfs, do not guess. */
+				log_full(LOG_WARNING, NULL, "the udev monitor overflowed; resynchronising from sysfs");
+				for (struct mpath *p = m->paths; p; p = p->next)
+					if (p->fsm.ctrl[0])
+						resync(p);
+				for (struct mpath *p = m->paths; p; p = p->next)
+					if (p->discovery && p->fsm.state == PATH_LIVE)
+						submit_log_read(p);
+				refresh_namespaces(m, NULL, false);
+				continue;
+			}
+			break;
+		}
+		on_uevent(m, dev);
+		udev_device_unref(dev);
+	}
+	return 0;
+}
+
+static int on_worker(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata)
+{
+	struct manager *m = userdata;
+
+	worker_dispatch(m->worker);
+	reap(m);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+
+int manager_new(sd_event *loop, struct inventory *inv, const struct inv_host *h, const struct host_identity *id,
+		const struct manager_options *opts, struct manager **ret)
+{
+	struct manager *m = calloc(1, sizeof(*m));
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	m->loop = sd_event_ref(loop);
+	m->opts = *opts;
+	m->inv = inv;
+	m->host = h;
+	m->hid = *id;
+	r = worker_new(&m->worker);
+	if (r < 0)
+		goto fail;
+	r = sd_event_add_io(loop, &m->worker_src, worker_fd(m->worker), EPOLLIN, on_worker, m);
+	if (r < 0)
+		goto fail;
+	*ret = m;
+	return 0;
+fail:
+	manager_free(m);
+	return r;
+}
+
+void manager_free(struct manager *m)
+{
+	if (!m)
+		return;
+	sd_event_source_unref(m->audit);
+	sd_event_source_unref(m->mon_src);
+	sd_event_source_unref(m->worker_src);
+	if (m->mon)
+		udev_monitor_unref(m->mon);
+	if (m->udev)
+		udev_unref(m->udev);
+	worker_free(m->worker);
+	while (m->paths) {
+		struct mpath *p = m->paths;
+
+		m->paths = p->next;
+		path_free(p);
+	}
+	inventory_free(m->inv);
+	sd_event_unref(m->loop);
+	free(m);
+}
+
+static int monitor_start(struct manager *m)
+{
+	int r;
+
+	m->udev = udev_new();
+	if (!m->udev)
+		return -ENOMEM;
+	m->mon = udev_monitor_new_from_netlink(m->udev, "udev");
+	if (!m->mon)
+		return -errno ?: -ENOMEM;
+	udev_monitor_filter_add_match_subsystem_devtype(m->mon, "nvme", NULL);
+	udev_monitor_filter_add_match_subsystem_devtype(m->mon, "block", "disk");
+	udev_monitor_filter_add_match_subsystem_devtype(m->mon, "infiniband", NULL);
+	udev_monitor_filter_add_match_subsystem_devtype(m->mon, "net", NULL);
+	udev_monitor_set_receive_buffer_size(m->mon, MONITOR_BUFFER);
+	if ((r = udev_monitor_enable_receiving(m->mon)) < 0)
+		return r;
+	return sd_event_add_io(m->loop, &m->mon_src, udev_monitor_get_fd(m->mon), EPOLLIN, on_monitor, m);
+}
+
+/* Start (or adopt) the discovery path of every configured endpoint not yet managed. */
+static void start_endpoints(struct manager *m, const struct ctrl_info *existing, size_t n)
+{
+	for (size_t i = 0; i < m->host->n_endpoints; i++) {
+		const struct inv_endpoint *e = &m->host->endpoints[i];
+		struct ident id;
+		struct mpath *p;
+
+		discovery_ident(&id, e, m->hid.hostnqn);
+		if (path_by_ident(m, &id))
+			continue;
+		p = path_new(m, e, &id, true, 0, 0);
+		if (p)
+			path_begin(p, existing, n);
+	}
+}
+
+int manager_start(struct manager *m)
+{
+	struct ctrl_info *existing = NULL;
+	size_t n = 0;
+	int r;
+
+	/* The monitor first, then enumerate: nothing falls into the gap. */
+	r = monitor_start(m);
+	if (r < 0) {
+		log_full(LOG_ERR, NULL, "cannot start the udev monitor: %s", strerror(-r));
+		return r;
+	}
+	r = sysfs_ctrl_scan(m->opts.sysfs, &existing, &n);
+	if (r < 0)
+		log_full(LOG_WARNING, NULL, "cannot read %s/class/nvme: %s; adopting nothing", m->opts.sysfs, strerror(-r));
+	start_endpoints(m, existing, n);
+	free(existing);
+	r = sd_event_add_time_relative(m->loop, &m->audit, CLOCK_MONOTONIC, m->opts.audit_interval, 0, on_audit, m);
+	if (r < 0)
+		return r;
+	update_status(m);
+	return 0;
+}
+
+int manager_reload(struct manager *m, struct inventory *inv, const struct inv_host *h, const struct host_identity *id)
+{
+	struct inventory *old = m->inv;
+	struct ctrl_info *existing = NULL;
+	size_t n = 0;
+	unsigned stopped = 0;
+
+	m->inv = inv;
+	m->host = h;
+	m->hid = *id;
+	/* Paths of endpoints that are gone: disconnect them (only ours). */
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		if (endpoint_of(m, p) || p->fsm.state == PATH_REMOVED || p->fsm.state == PATH_DISCONNECTING)
+			continue;
+		struct path_event ev = { .type = PATH_EV_STOP };
+
+		path_feed(p, &ev);
+		stopped++;
+	}
+	/* Paths that stay take the new options for their next connect. */
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		const struct inv_endpoint *e = endpoint_of(m, p);
+
+		if (e) {
+			p->opts = e->fabrics;
+			p->on_removed = e->on_removed;
+			p->fsm.timing = timing_of(e);
+		}
+	}
+	sysfs_ctrl_scan(m->opts.sysfs, &existing, &n);
+	start_endpoints(m, existing, n);
+	free(existing);
+	inventory_free(old);
+	reap(m);
+	log_full(LOG_NOTICE, NULL, "reloaded: %zu endpoints, %u paths stopped", h->n_endpoints, stopped);
+	update_status(m);
+	return 0;
+}
+
+unsigned manager_kick(struct manager *m, const char *filter)
+{
+	unsigned n = 0;
+
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		struct path_event ev = { .type = PATH_EV_KICK, .random = random32() };
+
+		if (p->fsm.state != PATH_BACKOFF && p->fsm.state != PATH_FAILED)
+			continue;
+		if (filter && !streq(filter, p->ident.subsysnqn) && !streq(filter, p->ident.traddr) &&
+		    !streq(filter, p->fsm.ctrl))
+			continue;
+		path_feed(p, &ev);
+		n++;
+	}
+	return n;
+}
+
+unsigned manager_rediscover(struct manager *m, const char *filter)
+{
+	unsigned n = 0;
+
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		const struct inv_endpoint *e;
+
+		if (!p->discovery || p->fsm.state != PATH_LIVE)
+			continue;
+		e = endpoint_of(m, p);
+		if (filter && (!e || !e->target || !streq(e->target, filter)))
+			continue;
+		submit_log_read(p);
+		n++;
+	}
+	return n;
+}
+
+void manager_stop(struct manager *m, void (*done)(void *), void *userdata)
+{
+	m->stopping = true;
+	m->stop_done = done;
+	m->stop_userdata = userdata;
+	if (m->opts.disconnect_on_stop)
+		for (struct mpath *p = m->paths; p; p = p->next)
+			if (p->fsm.ctrl[0] && p->fsm.state != PATH_REMOVED) {
+				struct path_event ev = { .type = PATH_EV_STOP };
+
+				m->stop_waiting++;
+				path_feed(p, &ev);
+			}
+	if (m->stop_waiting == 0)
+		done(userdata);
+}
+
+struct json_object *manager_status_json(struct manager *m)
+{
+	struct json_object *root = json_object_new_object(), *paths = json_object_new_array();
+	char line[64];
+
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		struct json_object *o = json_object_new_object();
+		const struct inv_endpoint *e = endpoint_of(m, p);
+
+		json_object_object_add(o, "kind", json_object_new_string(p->discovery ? "discovery" : "io"));
+		json_object_object_add(o, "target", e && e->target ? json_object_new_string(e->target) : NULL);
+		json_object_object_add(o, "subsysnqn", json_object_new_string(p->ident.subsysnqn));
+		json_object_object_add(o, "transport", json_object_new_string(p->ident.transport));
+		json_object_object_add(o, "traddr", json_object_new_string(p->ident.traddr));
+		json_object_object_add(o, "trsvcid", json_object_new_string(p->ident.trsvcid));
+		json_object_object_add(o, "host_traddr", p->ident.host_traddr[0] ? json_object_new_string(p->ident.host_traddr) : NULL);
+		json_object_object_add(o, "host_iface", p->ident.host_iface[0] ? json_object_new_string(p->ident.host_iface) : NULL);
+		json_object_object_add(o, "state", json_object_new_string(path_state_to_string(p->fsm.state)));
+		json_object_object_add(o, "stuck", json_object_new_boolean(p->fsm.stuck));
+		json_object_object_add(o, "controller", p->fsm.ctrl[0] ? json_object_new_string(p->fsm.ctrl) : NULL);
+		{
+			struct json_object *ns = json_object_new_array();
+			char buf[256], *save = NULL;
+
+			snprintf(buf, sizeof(buf), "%s", p->namespaces);
+			for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+				json_object_array_add(ns, json_object_new_string(t));
+			json_object_object_add(o, "namespaces", ns);
+		}
+		json_object_object_add(o, "reconnects", json_object_new_int((int)p->fsm.reconnects));
+		json_object_object_add(o, "attempts", json_object_new_int((int)p->fsm.attempts));
+		json_object_object_add(o, "last_error", p->fsm.last_error[0] ? json_object_new_string(p->fsm.last_error) : NULL);
+		{
+			uint64_t next = 0;
+
+			if ((p->fsm.state == PATH_BACKOFF || p->fsm.state == PATH_FAILED) && p->retry &&
+			    sd_event_source_get_time(p->retry, &next) >= 0) {
+				usec_t t = now_usec(m);
+
+				json_object_object_add(o, "next_retry_ms", json_object_new_int64(next > t ? (int64_t)((next - t) / 1000) : 0));
+			}
+		}
+		json_object_array_add(paths, o);
+	}
+	json_object_object_add(root, "host", json_object_new_string(m->host->name));
+	json_object_object_add(root, "hostnqn", json_object_new_string(m->hid.hostnqn));
+	json_object_object_add(root, "status", json_object_new_string(manager_status_line(m, line, sizeof(line))));
+	json_object_object_add(root, "ready", json_object_new_boolean(m->ready_sent));
+	json_object_object_add(root, "paths", paths);
+	return root;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The manager: owns every path (discovery controllers and I/O subsystems),
+ * turns udev events, worker results and timers into path events, and
+ * carries out the actions the path machine returns. It runs on the event
+ * loop alone; blocking kernel calls go to the worker.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <systemd/sd-event.h>
+
+#include "duration.h"
+#include "hostid.h"
+#include "inventory.h"
+
+struct manager;
+
+struct manager_options {
+	const char *sysfs;          /* "/sys" */
+	usec_t audit_interval;      /* how often controller states are read (no event comes for live -> connecting) */
+	bool disconnect_on_stop;    /* SIGTERM disconnects what this daemon manages */
+};
+
+/* Takes INV (freed with the manager); H is its entry for this host. */
+int manager_new(sd_event *loop, struct inventory *inv, const struct inv_host *h, const struct host_identity *id,
+		const struct manager_options *opts, struct manager **ret);
+void manager_free(struct manager *m);
+
+/* Start the udev monitor, adopt existing controllers, begin discovery. */
+int manager_start(struct manager *m);
+
+/* Apply a new inventory (the manager takes it): new endpoints start, removed
+ * ones are disconnected, unchanged ones are left alone. */
+int manager_reload(struct manager *m, struct inventory *inv, const struct inv_host *h, const struct host_identity *id);
+
+/* Reconnect now: every path in backoff or failed (FILTER NULL), or those whose
+ * subsysnqn, traddr or controller equals FILTER. Returns how many. */
+unsigned manager_kick(struct manager *m, const char *filter);
+
+/* Re-read the discovery logs of the endpoints (all, or those of target FILTER). */
+unsigned manager_rediscover(struct manager *m, const char *filter);
+
+/* Stop: disconnect (if asked to) and leave. Calls DONE when it may exit. */
+void manager_stop(struct manager *m, void (*done)(void *), void *userdata);
+
+/* The status of every path as JSON (json-c object, caller puts it). */
+struct json_object *manager_status_json(struct manager *m);
+/* "3/3 paths live" */
+const char *manager_status_line(struct manager *m, char *buf, size_t size);
