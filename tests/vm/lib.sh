@@ -194,3 +194,44 @@ lab_fio() {
 			>>"$LAB_RESULTS/fio.tsv"
 	fi
 }
+
+# --- nvmfd ---------------------------------------------------------------
+
+# lab_nvmfd_start INVENTORY [ARGS...]: run nvmfd in the background (log in
+# /tmp/nvmfd.log); LAB_NVMFD_PID is its pid.
+lab_nvmfd_start() {
+	local inv=$1
+	shift
+	"$LAB_BUILD/nvmfd" -c "$inv" --foreground "$@" >>/tmp/nvmfd.log 2>&1 &
+	LAB_NVMFD_PID=$!
+	lab_wait 10 "nvmfd's control socket" test -S /run/nvmfd/nvmfd.sock
+}
+
+lab_nvmfd_stop() {
+	[[ -n ${LAB_NVMFD_PID:-} ]] || return 0
+	kill "$LAB_NVMFD_PID" 2>/dev/null
+	wait "$LAB_NVMFD_PID" 2>/dev/null
+	LAB_NVMFD_PID=
+}
+
+# lab_status_field SUBSYSNQN TRANSPORT FIELD: a field of that I/O path in `nvmfctl status --json`.
+lab_status_field() {
+	"$LAB_BUILD/nvmfctl" status --json 2>/dev/null |
+		jq -r --arg n "$1" --arg t "$2" --arg f "$3" \
+			'.paths[] | select(.kind == "io" and .subsysnqn == $n and .transport == $t) | .[$f] | if type == "array" then join(",") else tostring end'
+}
+
+# lab_path_is SUBSYSNQN TRANSPORT STATE: the path is in STATE.
+lab_path_is() {
+	[[ $(lab_status_field "$1" "$2" state) == "$3" ]]
+}
+
+# lab_one_ctrl_per_path: exactly one controller for each identity in sysfs.
+lab_one_ctrl_per_path() {
+	local dup
+	dup=$(for c in /sys/class/nvme/nvme*; do
+		[[ -r $c/address ]] || continue
+		echo "$(<"$c/transport") $(<"$c/address" | sed 's/,src_addr=[^,]*//') $(<"$c/subsysnqn") $(<"$c/hostnqn")"
+	done | sort | uniq -d)
+	[[ -z $dup ]] || lab_fail "more than one controller for: $dup"
+}
