@@ -26,19 +26,6 @@ static int read_line(const char *path, char *buf, size_t size)
 	return 0;
 }
 
-static bool uuid_text(const char *s)
-{
-	static const int groups[] = { 8, 4, 4, 4, 12 };
-
-	for (size_t g = 0; g < ARRAY_SIZE(groups); g++) {
-		for (int i = 0; i < groups[g]; i++, s++)
-			if (!isxdigit((unsigned char)*s))
-				return false;
-		if (g + 1 < ARRAY_SIZE(groups) && *s++ != '-')
-			return false;
-	}
-	return *s == '\0';
-}
 
 int host_identity_resolve(const struct inventory *inv, const struct inv_host *h, const char *etc_nvme,
 			  struct diags *diags, struct host_identity *ret)
@@ -76,7 +63,7 @@ int host_identity_resolve(const struct inventory *inv, const struct inv_host *h,
 			  "host %s has no hostid and %s cannot be read (%s); the kernel will choose one",
 			  h->name, id_file, strerror(-k));
 		ret->hostid[0] = '\0';
-	} else if (!uuid_text(ret->hostid)) {
+	} else if (!uuid_valid(ret->hostid)) {
 		diags_add(diags, DIAG_ERROR, id_file, 1, 1, "'%s' is not a UUID", ret->hostid);
 		r = r ?: -EINVAL;
 	} else {

@@ -183,6 +183,19 @@ static void *alloc_array(struct parser *p, size_t n, size_t size)
 	return v;
 }
 
+/* N, a list of ITEMS (for the message): room for each of them, or NULL after an error. */
+static void *list_alloc(struct parser *p, const yaml_node_t *n, const char *what, const char *items, size_t size)
+{
+	if (n->type != YAML_SEQUENCE_NODE) {
+		error_at(p, n, "%s is a list of %s, not %s", what, items, kind_of(n));
+		return NULL;
+	}
+	return alloc_array(p, seq_len(n), size);
+}
+
+#define for_each_item(p, n, it) \
+	for (yaml_node_item_t *it = (n)->data.sequence.items.start; it < (n)->data.sequence.items.top; it++)
+
 /* Join the keys of a table for "allowed: ..." messages. */
 static const char *join_keys(struct parser *p, const char *const *keys, size_t n)
 {
@@ -440,19 +453,6 @@ static bool check_module(struct parser *p, const yaml_node_t *n, const char *wha
 	return true;
 }
 
-static bool check_uuid_text(const char *s)
-{
-	static const int groups[] = { 8, 4, 4, 4, 12 };
-
-	for (size_t g = 0; g < ARRAY_SIZE(groups); g++) {
-		for (int i = 0; i < groups[g]; i++, s++)
-			if (!isxdigit((unsigned char)*s))
-				return false;
-		if (g + 1 < ARRAY_SIZE(groups) && *s++ != '-')
-			return false;
-	}
-	return *s == '\0';
-}
 
 /* An address of FAM (or of either family when FAM < 0); the family it is. */
 static int address_family(const char *s)
@@ -666,11 +666,11 @@ static void parse_namespace(struct parser *p, yaml_node_t *n, struct inv_namespa
 		error_at(p, v[1], "device_path is the absolute path of a block device or file, not '%s'", ns->device_path);
 		ns->device_path = NULL;
 	}
-	if (v[2] && (ns->uuid = get_text(p, v[2], "uuid")) && !check_uuid_text(ns->uuid)) {
+	if (v[2] && (ns->uuid = get_text(p, v[2], "uuid")) && !uuid_valid(ns->uuid)) {
 		error_at(p, v[2], "uuid is written xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex, not '%s'", ns->uuid);
 		ns->uuid = NULL;
 	}
-	if (v[3] && (ns->nguid = get_text(p, v[3], "nguid")) && !check_uuid_text(ns->nguid)) {
+	if (v[3] && (ns->nguid = get_text(p, v[3], "nguid")) && !uuid_valid(ns->nguid)) {
 		error_at(p, v[3], "nguid is 16 bytes written xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx in hex, not '%s'",
 			 ns->nguid);
 		ns->nguid = NULL;
@@ -748,35 +748,23 @@ static void parse_subsystem(struct parser *p, yaml_node_t *n, struct inv_subsyst
 	}
 	if (v[2])
 		get_bool(p, v[2], "allow_any_host", &s->allow_any_host);
-	if (v[3]) {
-		if (v[3]->type != YAML_SEQUENCE_NODE) {
-			error_at(p, v[3], "allowed_hosts is a list of host names, NQNs or mappings, not %s", kind_of(v[3]));
-		} else {
-			s->allowed_hosts = alloc_array(p, seq_len(v[3]), sizeof(*s->allowed_hosts));
-			for (yaml_node_item_t *it = v[3]->data.sequence.items.start;
-			     s->allowed_hosts && it < v[3]->data.sequence.items.top; it++)
-				parse_allowed_host(p, node(p, *it), &s->allowed_hosts[s->n_allowed_hosts++]);
-		}
-	}
+	if (v[3] && (s->allowed_hosts = list_alloc(p, v[3], "allowed_hosts", "host names, NQNs or mappings",
+						   sizeof(*s->allowed_hosts))))
+		for_each_item(p, v[3], it)
+			parse_allowed_host(p, node(p, *it), &s->allowed_hosts[s->n_allowed_hosts++]);
 	if (s->allow_any_host && s->n_allowed_hosts)
 		error_at(p, v[2], "allow_any_host: true contradicts allowed_hosts: write one or the other");
-	if (v[4]) {
-		if (v[4]->type != YAML_SEQUENCE_NODE) {
-			error_at(p, v[4], "namespaces is a list of mappings (nsid, device_path, ...), not %s", kind_of(v[4]));
-		} else {
-			s->namespaces = alloc_array(p, seq_len(v[4]), sizeof(*s->namespaces));
-			for (yaml_node_item_t *it = v[4]->data.sequence.items.start;
-			     s->namespaces && it < v[4]->data.sequence.items.top; it++) {
-				struct inv_namespace *ns = &s->namespaces[s->n_namespaces++];
+	if (v[4] && (s->namespaces = list_alloc(p, v[4], "namespaces", "mappings (nsid, device_path, ...)",
+						sizeof(*s->namespaces))))
+		for_each_item(p, v[4], it) {
+			struct inv_namespace *ns = &s->namespaces[s->n_namespaces++];
 
-				parse_namespace(p, node(p, *it), ns);
-				for (size_t j = 0; ns->nsid && j + 1 < s->n_namespaces; j++)
-					if (s->namespaces[j].nsid == ns->nsid)
-						error_at(p, node(p, *it), "nsid %u is used twice in %s (first at line %u)",
-							 ns->nsid, strempty(s->nqn), s->namespaces[j].loc.line);
-			}
+			parse_namespace(p, node(p, *it), ns);
+			for (size_t j = 0; ns->nsid && j + 1 < s->n_namespaces; j++)
+				if (s->namespaces[j].nsid == ns->nsid)
+					error_at(p, node(p, *it), "nsid %u is used twice in %s (first at line %u)", ns->nsid,
+						 strempty(s->nqn), s->namespaces[j].loc.line);
 		}
-	}
 }
 
 static void parse_referral(struct parser *p, yaml_node_t *n, struct inv_referral *r)
@@ -854,22 +842,16 @@ static void parse_port(struct parser *p, yaml_node_t *n, struct inv_target *t, s
 	else
 		port->trsvcid = p->default_trsvcid ? p->default_trsvcid : TRSVCID_IO;
 	*ret_subsys = v[5];
-	if (v[6]) {
-		if (v[6]->type != YAML_SEQUENCE_NODE) {
-			error_at(p, v[6], "referrals is a list of mappings (transport, traddr, trsvcid), not %s", kind_of(v[6]));
-		} else {
-			port->referrals = alloc_array(p, seq_len(v[6]), sizeof(*port->referrals));
-			for (yaml_node_item_t *it = v[6]->data.sequence.items.start;
-			     port->referrals && it < v[6]->data.sequence.items.top; it++) {
-				struct inv_referral *r = &port->referrals[port->n_referrals++];
+	if (v[6] && (port->referrals = list_alloc(p, v[6], "referrals", "mappings (transport, traddr, trsvcid)",
+						  sizeof(*port->referrals))))
+		for_each_item(p, v[6], it) {
+			struct inv_referral *r = &port->referrals[port->n_referrals++];
 
-				parse_referral(p, node(p, *it), r);
-				for (struct inv_referral *q = port->referrals; r->name && q < r; q++)
-					if (q->name && streq(q->name, r->name))
-						error_at(p, node(p, *it), "referral %s is given twice in port %u", r->name, port->id);
-			}
+			parse_referral(p, node(p, *it), r);
+			for (struct inv_referral *q = port->referrals; r->name && q < r; q++)
+				if (q->name && streq(q->name, r->name))
+					error_at(p, node(p, *it), "referral %s is given twice in port %u", r->name, port->id);
 		}
-	}
 }
 
 /* A port's subsystems: NQNs of its target's subsystems; all of them when absent. */
@@ -925,38 +907,25 @@ static void parse_target(struct parser *p, yaml_node_t *n, struct inv_target *t)
 				t->null_blk.gb = (unsigned)u;
 		}
 	}
-	if (v[4]) {
-		if (v[4]->type != YAML_SEQUENCE_NODE) {
-			error_at(p, v[4], "subsystems is a list of mappings (nqn, namespaces, ...), not %s", kind_of(v[4]));
-		} else {
-			t->subsystems = alloc_array(p, seq_len(v[4]), sizeof(*t->subsystems));
-			for (yaml_node_item_t *it = v[4]->data.sequence.items.start;
-			     t->subsystems && it < v[4]->data.sequence.items.top; it++) {
-				struct inv_subsystem *s = &t->subsystems[t->n_subsystems++];
+	if (v[4] && (t->subsystems = list_alloc(p, v[4], "subsystems", "mappings (nqn, namespaces, ...)",
+						sizeof(*t->subsystems))))
+		for_each_item(p, v[4], it) {
+			struct inv_subsystem *s = &t->subsystems[t->n_subsystems++];
 
-				parse_subsystem(p, node(p, *it), s);
-				for (struct inv_subsystem *q = t->subsystems; s->nqn && q < s; q++)
-					if (streq_ptr(q->nqn, s->nqn))
-						error_at(p, node(p, *it), "subsystem %s is given twice in target %s (first at line %u)",
-							 s->nqn, strempty(t->name), q->loc.line);
-			}
+			parse_subsystem(p, node(p, *it), s);
+			for (struct inv_subsystem *q = t->subsystems; s->nqn && q < s; q++)
+				if (streq_ptr(q->nqn, s->nqn))
+					error_at(p, node(p, *it), "subsystem %s is given twice in target %s (first at line %u)",
+						 s->nqn, strempty(t->name), q->loc.line);
 		}
-	}
-	if (v[3]) {
-		if (v[3]->type != YAML_SEQUENCE_NODE) {
-			error_at(p, v[3], "ports is a list of mappings (id, transport, traddr, ...), not %s", kind_of(v[3]));
-		} else {
-			t->ports = alloc_array(p, seq_len(v[3]), sizeof(*t->ports));
-			for (yaml_node_item_t *it = v[3]->data.sequence.items.start;
-			     t->ports && it < v[3]->data.sequence.items.top; it++) {
-				struct inv_port *port = &t->ports[t->n_ports++];
-				yaml_node_t *subsys;
+	if (v[3] && (t->ports = list_alloc(p, v[3], "ports", "mappings (id, transport, traddr, ...)", sizeof(*t->ports))))
+		for_each_item(p, v[3], it) {
+			struct inv_port *port = &t->ports[t->n_ports++];
+			yaml_node_t *subsys;
 
-				parse_port(p, node(p, *it), t, port, &subsys);
-				resolve_port_subsystems(p, t, port, subsys);
-			}
+			parse_port(p, node(p, *it), t, port, &subsys);
+			resolve_port_subsystems(p, t, port, subsys);
 		}
-	}
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1134,7 +1103,7 @@ static void parse_host(struct parser *p, yaml_node_t *n, struct inv_host *h)
 		h->name = NULL;
 	if (v[H_HOSTNQN] && (h->hostnqn = get_text(p, v[H_HOSTNQN], "hostnqn")) && !check_nqn(p, v[H_HOSTNQN], "hostnqn", h->hostnqn))
 		h->hostnqn = NULL;
-	if (v[H_HOSTID] && (h->hostid = get_text(p, v[H_HOSTID], "hostid")) && !check_uuid_text(h->hostid)) {
+	if (v[H_HOSTID] && (h->hostid = get_text(p, v[H_HOSTID], "hostid")) && !uuid_valid(h->hostid)) {
 		error_at(p, v[H_HOSTID], "hostid is a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), not '%s'", h->hostid);
 		h->hostid = NULL;
 	}
@@ -1273,40 +1242,29 @@ static void parse_root(struct parser *p, yaml_node_t *root)
 		return;
 	if (v[0])
 		parse_defaults(p, v[0]);
-	if (v[2]) {
-		if (v[2]->type != YAML_SEQUENCE_NODE) {
-			error_at(p, v[2], "targets is a list of mappings (name, ports, subsystems, ...), not %s", kind_of(v[2]));
-		} else {
-			p->inv->targets = alloc_array(p, seq_len(v[2]), sizeof(struct inv_target));
-			for (yaml_node_item_t *it = v[2]->data.sequence.items.start;
-			     p->inv->targets && it < v[2]->data.sequence.items.top; it++) {
-				struct inv_target *t = &p->inv->targets[p->inv->n_targets];
+	/* Targets first: connect entries of hosts name them. */
+	if (v[2] && (p->inv->targets = list_alloc(p, v[2], "targets", "mappings (name, ports, subsystems, ...)",
+						  sizeof(struct inv_target))))
+		for_each_item(p, v[2], it) {
+			struct inv_target *t = &p->inv->targets[p->inv->n_targets];
+			const struct inv_target *first;
 
-				parse_target(p, node(p, *it), t);
-				if (t->name && inventory_find_target(p->inv, t->name))
-					error_at(p, node(p, *it), "target %s is given twice (first at line %u)", t->name,
-						 inventory_find_target(p->inv, t->name)->loc.line);
-				p->inv->n_targets++;
-			}
+			parse_target(p, node(p, *it), t);
+			if (t->name && (first = inventory_find_target(p->inv, t->name)))
+				error_at(p, node(p, *it), "target %s is given twice (first at line %u)", t->name, first->loc.line);
+			p->inv->n_targets++;
 		}
-	}
-	if (v[1]) {
-		if (v[1]->type != YAML_SEQUENCE_NODE) {
-			error_at(p, v[1], "hosts is a list of mappings (name, hostnqn, connect, ...), not %s", kind_of(v[1]));
-		} else {
-			p->inv->hosts = alloc_array(p, seq_len(v[1]), sizeof(struct inv_host));
-			for (yaml_node_item_t *it = v[1]->data.sequence.items.start;
-			     p->inv->hosts && it < v[1]->data.sequence.items.top; it++) {
-				struct inv_host *h = &p->inv->hosts[p->inv->n_hosts];
+	if (v[1] && (p->inv->hosts = list_alloc(p, v[1], "hosts", "mappings (name, hostnqn, connect, ...)",
+						sizeof(struct inv_host))))
+		for_each_item(p, v[1], it) {
+			struct inv_host *h = &p->inv->hosts[p->inv->n_hosts];
+			const struct inv_host *first;
 
-				parse_host(p, node(p, *it), h);
-				if (h->name && inventory_find_host(p->inv, h->name))
-					error_at(p, node(p, *it), "host %s is given twice (first at line %u)", h->name,
-						 inventory_find_host(p->inv, h->name)->loc.line);
-				p->inv->n_hosts++;
-			}
+			parse_host(p, node(p, *it), h);
+			if (h->name && (first = inventory_find_host(p->inv, h->name)))
+				error_at(p, node(p, *it), "host %s is given twice (first at line %u)", h->name, first->loc.line);
+			p->inv->n_hosts++;
 		}
-	}
 	resolve_allowed_hosts(p);
 	if (!v[1] && !v[2])
 		error_at(p, root, "the inventory has neither hosts nor targets");

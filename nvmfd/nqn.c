@@ -16,7 +16,7 @@ static int fail(const char **ret_why, const char *why)
 	return -EINVAL;
 }
 
-static bool is_uuid(const char *s)
+bool uuid_valid(const char *s)
 {
 	/* 8-4-4-4-12 hex digits */
 	static const int groups[] = { 8, 4, 4, 4, 12 };
@@ -59,7 +59,7 @@ int nqn_check(const char *nqn, const char **ret_why)
 		return fail(ret_why, "an NQN starts with \"nqn.\" (nqn.yyyy-mm.reverse.domain:name)");
 
 	if (strncmp(nqn, UUID_PREFIX, strlen(UUID_PREFIX)) == 0) {
-		if (!is_uuid(nqn + strlen(UUID_PREFIX)))
+		if (!uuid_valid(nqn + strlen(UUID_PREFIX)))
 			return fail(ret_why, "a UUID NQN ends in a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)");
 		return 0;
 	}

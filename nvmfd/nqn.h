@@ -20,6 +20,9 @@
  */
 int nqn_check(const char *nqn, const char **ret_why);
 
+/* A UUID as text: 8-4-4-4-12 hex digits. */
+bool uuid_valid(const char *s);
+
 static inline bool nqn_valid(const char *nqn)
 {
 	return nqn_check(nqn, (const char **)0) == 0;

@@ -81,9 +81,9 @@ int sysfs_ctrl_read(const char *sysfs, const char *name, struct ctrl_info *ret)
 	return 0;
 }
 
-static bool is_ctrl_name(const char *n)
+bool sysfs_is_ctrl_name(const char *n)
 {
-	if (strncmp(n, "nvme", 4) != 0 || !n[4])
+	if (!n || strncmp(n, "nvme", 4) != 0 || !n[4])
 		return false;
 	for (n += 4; *n; n++)
 		if (*n < '0' || *n > '9')
@@ -111,7 +111,7 @@ int sysfs_ctrl_scan(const char *sysfs, struct ctrl_info **ret, size_t *ret_n)
 	while ((de = readdir(d))) {
 		struct ctrl_info c;
 
-		if (!is_ctrl_name(de->d_name) || sysfs_ctrl_read(sysfs, de->d_name, &c) < 0)
+		if (!sysfs_is_ctrl_name(de->d_name) || sysfs_ctrl_read(sysfs, de->d_name, &c) < 0)
 			continue; /* gone while we looked, or a PCIe controller without fabrics attributes */
 		if (streq(c.id.transport, "pcie"))
 			continue;
@@ -131,10 +131,9 @@ int sysfs_ctrl_scan(const char *sysfs, struct ctrl_info **ret, size_t *ret_n)
 	return 0;
 }
 
-/* nvmeXnY: a namespace block device, not a hidden path (nvmeXcYnZ) or a partition. */
-static bool is_ns_name(const char *s)
+bool sysfs_is_ns_name(const char *s)
 {
-	if (strncmp(s, "nvme", 4) != 0)
+	if (!s || strncmp(s, "nvme", 4) != 0)
 		return false;
 	s += 4;
 	if (*s < '0' || *s > '9')
@@ -156,7 +155,7 @@ static int list_namespaces(const char *dir, char *buf, size_t size, size_t *off)
 	while (d && (de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 
-		if (!is_ns_name(de->d_name))
+		if (!sysfs_is_ns_name(de->d_name))
 			continue;
 		if (*off + len + 2 > size)
 			return -ENOBUFS;

@@ -28,6 +28,11 @@ struct ctrl_info {
  */
 void sysfs_parse_address(const char *text, struct ident *id);
 
+/* nvmeN: a controller (not nvme-fabrics, nvme-subsysN). */
+bool sysfs_is_ctrl_name(const char *name);
+/* nvmeXnY: a namespace block device (not a hidden path nvmeXcYnZ, not a partition). */
+bool sysfs_is_ns_name(const char *name);
+
 /* Controller NAME under SYSFS ("/sys" in production); -ENOENT when gone. */
 int sysfs_ctrl_read(const char *sysfs, const char *name, struct ctrl_info *ret);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "macro.h"
+#include "sysfs.h"
 
 static const char *const kind_table[_UEVENT_KIND_MAX] = {
 	[UEVENT_IGNORE] = "ignore",
@@ -23,34 +24,12 @@ const char *uevent_kind_to_string(enum uevent_kind k)
 	return (unsigned)k < _UEVENT_KIND_MAX ? kind_table[k] : "?";
 }
 
-/* nvmeN: a controller (not nvme-fabrics, the misc device, nor nvme-subsysN). */
-static bool ctrl_name(const char *s)
-{
-	if (!s || strncmp(s, "nvme", 4) != 0 || !s[4])
-		return false;
-	for (s += 4; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
-}
-
-/* nvmeXnY: a namespace head (not nvmeXcYnZ, a hidden path, nor a partition). */
-static bool ns_name(const char *s)
-{
-	const char *n;
-
-	if (!s || strncmp(s, "nvme", 4) != 0 || strchr(s, 'c') || strchr(s + 4, 'p'))
-		return false;
-	n = strchr(s + 4, 'n');
-	return n && n > s + 4 && n[1] >= '0' && n[1] <= '9';
-}
-
 enum uevent_kind uevent_translate(const char *action, const char *subsystem, const char *sysname,
 				  const char *devtype, const char *nvme_event, const char *nvme_aen)
 {
 	if (!action || !subsystem)
 		return UEVENT_IGNORE;
-	if (streq(subsystem, "nvme") && ctrl_name(sysname)) {
+	if (streq(subsystem, "nvme") && sysfs_is_ctrl_name(sysname)) {
 		if (streq(action, "add"))
 			return UEVENT_CTRL_ADD;
 		if (streq(action, "remove"))
@@ -61,7 +40,7 @@ enum uevent_kind uevent_translate(const char *action, const char *subsystem, con
 			return UEVENT_DISCOVERY_CHANGED;
 		return UEVENT_IGNORE;
 	}
-	if (streq(subsystem, "block") && streq_ptr(devtype, "disk") && ns_name(sysname)) {
+	if (streq(subsystem, "block") && streq_ptr(devtype, "disk") && sysfs_is_ns_name(sysname)) {
 		if (streq(action, "add"))
 			return UEVENT_NS_ADD;
 		if (streq(action, "remove"))
