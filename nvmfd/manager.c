@@ -450,9 +450,15 @@ static void path_apply(struct mpath *p, struct path_actions a)
 		submit_disconnect(p);
 	if (a.flags & PATH_ACT_RESYNC)
 		resync(p);
-	/* A discovery controller that is (again) live: read its log. */
-	if (p->discovery && (a.flags & PATH_ACT_TRANSITION) && p->fsm.transition.to == PATH_LIVE)
-		submit_log_read(p);
+	/* A discovery controller that is (again) live: read its log. An I/O path
+	 * back after a loss: the target may have changed meanwhile; read the log
+	 * that listed it again (reads coalesce). */
+	if ((a.flags & PATH_ACT_TRANSITION) && p->fsm.transition.to == PATH_LIVE) {
+		struct mpath *d = p->discovery ? p : path_by_id(p->m, p->parent);
+
+		if (d && d->discovery && d->fsm.state == PATH_LIVE && (p->discovery || p->fsm.reconnects > 0))
+			submit_log_read(d);
+	}
 	if (a.flags & PATH_ACT_TRANSITION)
 		update_status(p->m);
 }
@@ -953,10 +959,10 @@ int manager_start(struct manager *m)
 
 	/* The monitor first, then enumerate: nothing falls into the gap. */
 	r = monitor_start(m);
-	if (r < 0) {
-		log_full(LOG_ERR, NULL, "cannot start the udev monitor: %s", strerror(-r));
-		return r;
-	}
+	if (r < 0)
+		/* Without events nvmfd still works, from its audit of sysfs, only slower. */
+		log_full(LOG_WARNING, NULL, "cannot start the udev monitor: %s; going on with the audit alone",
+			 strerror(-r));
 	r = sysfs_ctrl_scan(m->opts.sysfs, &existing, &n);
 	if (r < 0)
 		log_full(LOG_WARNING, NULL, "cannot read %s/class/nvme: %s; adopting nothing", m->opts.sysfs, strerror(-r));
