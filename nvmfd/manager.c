@@ -21,6 +21,8 @@
 #include "uevent.h"
 #include "worker.h"
 
+/* How often a one-shot discovery controller (no AEN) reads its log again. */
+#define ONESHOT_INTERVAL (60 * USEC_PER_SEC)
 /* The specification's limit on referral chains we follow. */
 #define MAX_REFERRAL_DEPTH 8
 /* The udev monitor's receive buffer (multipath-tools uses the same). */
@@ -44,6 +46,7 @@ struct mpath {
 	char hostid[40];
 	sd_event_source *retry, *stable, *stuck;
 	/* discovery */
+	bool oneshot;          /* the target takes no persistent discovery controller */
 	bool log_reading, log_reread;
 	unsigned log_reads;
 	/* I/O */
@@ -200,6 +203,19 @@ static void connect_done(struct job *j)
 			ev.reason = reason;
 		}
 		path_feed(p, &ev);
+		/* A target that refuses a persistent discovery controller: read its
+		 * log one connect at a time instead, from now on. */
+		if (ev.type == PATH_EV_CONNECT_FAILED && ev.cls == CONNECT_INVALID && p->discovery && !p->oneshot &&
+		    c->args.persistent) {
+			struct log_ctx ctx = ctx_of(p);
+			struct path_event kick = { .type = PATH_EV_KICK, .random = random32() };
+			char name[512];
+
+			p->oneshot = true;
+			log_full(LOG_NOTICE, &ctx, "%s takes no persistent discovery controller; reading its log every %llus",
+				 name_of(p, name, sizeof(name)), (unsigned long long)(ONESHOT_INTERVAL / USEC_PER_SEC));
+			path_feed(p, &kick);
+		}
 	}
 	explicit_bzero(c->args.dhchap_key, sizeof(c->args.dhchap_key));
 	explicit_bzero(c->args.dhchap_ctrl_key, sizeof(c->args.dhchap_ctrl_key));
@@ -233,7 +249,7 @@ static void submit_connect(struct mpath *p)
 	snprintf(c->args.hostid, sizeof(c->args.hostid), "%s", p->hostid);
 	c->args.opts = p->opts;
 	c->args.discovery = p->discovery;
-	c->args.persistent = p->discovery;
+	c->args.persistent = p->discovery && !p->oneshot;
 	read_secret(p->dhchap_key, c->args.dhchap_key, sizeof(c->args.dhchap_key));
 	read_secret(p->dhchap_ctrl_key, c->args.dhchap_ctrl_key, sizeof(c->args.dhchap_ctrl_key));
 	worker_submit(p->m->worker, LANE_CONNECT, &c->job);
@@ -341,9 +357,14 @@ static void log_done(struct job *j)
 		}
 		p->first_done = true;
 		/* An AEN came while we read: the log may have changed again. */
-		if (p->log_reread && p->fsm.state == PATH_LIVE) {
+		if (p->log_reread && p->fsm.state == PATH_LIVE && !p->oneshot) {
 			p->log_reread = false;
 			submit_log_read(p);
+		} else if (p->oneshot && p->fsm.state == PATH_LIVE) {
+			struct path_event pause = { .type = PATH_EV_PAUSE, .pause_for = ONESHOT_INTERVAL };
+
+			p->log_reread = false;
+			path_feed(p, &pause);
 		}
 		update_status(l->m);
 	}
@@ -411,6 +432,7 @@ static void note_first_outcome(struct mpath *p)
 		break;
 	case PATH_IDLE:
 	case PATH_CONNECTING:
+	case PATH_PAUSED:
 	case PATH_DISCONNECTING:
 	case PATH_REMOVED:
 	case _PATH_STATE_MAX:
@@ -1039,12 +1061,18 @@ unsigned manager_rediscover(struct manager *m, const char *filter)
 	for (struct mpath *p = m->paths; p; p = p->next) {
 		const struct inv_endpoint *e;
 
-		if (!p->discovery || p->fsm.state != PATH_LIVE)
+		if (!p->discovery || (p->fsm.state != PATH_LIVE && p->fsm.state != PATH_PAUSED))
 			continue;
 		e = endpoint_of(m, p);
 		if (filter && (!e || !e->target || !streq(e->target, filter)))
 			continue;
-		submit_log_read(p);
+		if (p->fsm.state == PATH_PAUSED) {
+			struct path_event kick = { .type = PATH_EV_KICK, .random = random32() };
+
+			path_feed(p, &kick); /* a one-shot controller: connect, and read then */
+		} else {
+			submit_log_read(p);
+		}
 		n++;
 	}
 	return n;
@@ -1077,6 +1105,8 @@ struct json_object *manager_status_json(struct manager *m)
 		const struct inv_endpoint *e = endpoint_of(m, p);
 
 		json_object_object_add(o, "kind", json_object_new_string(p->discovery ? "discovery" : "io"));
+		if (p->discovery)
+			json_object_object_add(o, "persistent", json_object_new_boolean(!p->oneshot));
 		json_object_object_add(o, "target", e && e->target ? json_object_new_string(e->target) : NULL);
 		json_object_object_add(o, "subsysnqn", json_object_new_string(p->ident.subsysnqn));
 		json_object_object_add(o, "transport", json_object_new_string(p->ident.transport));

@@ -15,6 +15,7 @@ static const char *const state_table[_PATH_STATE_MAX] = {
 	[PATH_DEGRADED] = "degraded",
 	[PATH_BACKOFF] = "backoff",
 	[PATH_FAILED] = "failed",
+	[PATH_PAUSED] = "paused",
 	[PATH_DISCONNECTING] = "disconnecting",
 	[PATH_REMOVED] = "removed",
 };
@@ -33,6 +34,7 @@ static const char *const event_table[_PATH_EVENT_MAX] = {
 	[PATH_EV_KICK] = "kick",
 	[PATH_EV_STOP] = "stop",
 	[PATH_EV_DISCONNECTED] = "disconnected",
+	[PATH_EV_PAUSE] = "pause",
 };
 
 const char *path_state_to_string(enum path_state s)
@@ -78,6 +80,7 @@ _printf_(4, 5) static void path_enter(struct path *p, struct path_actions *a, en
 		break;
 	case PATH_BACKOFF:
 	case PATH_FAILED:
+	case PATH_PAUSED:
 		a->flags |= PATH_ACT_CANCEL_RETRY;
 		break;
 	case PATH_IDLE:
@@ -110,6 +113,10 @@ _printf_(4, 5) static void path_enter(struct path *p, struct path_actions *a, en
 		break;
 	case PATH_DISCONNECTING:
 		a->flags |= PATH_ACT_DISCONNECT;
+		break;
+	case PATH_PAUSED:
+		/* Disconnect on purpose; the controller's removal is no loss. */
+		a->flags |= PATH_ACT_DISCONNECT | PATH_ACT_ARM_RETRY;
 		break;
 	case PATH_REMOVED:
 		p->ctrl[0] = '\0';
@@ -193,6 +200,7 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_STUCK_TIMER:
 		case PATH_EV_KICK:
 		case PATH_EV_DISCONNECTED:
+		case PATH_EV_PAUSE:
 		case _PATH_EVENT_MAX:
 			break;
 		}
@@ -237,6 +245,7 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_STABLE_TIMER:
 		case PATH_EV_KICK:
 		case PATH_EV_DISCONNECTED:
+		case PATH_EV_PAUSE:
 		case _PATH_EVENT_MAX:
 			break;
 		}
@@ -256,6 +265,10 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 			break;
 		case PATH_EV_STOP:
 			path_enter(p, &a, PATH_DISCONNECTING, "no longer configured");
+			break;
+		case PATH_EV_PAUSE:
+			a.retry_in = ev->pause_for;
+			path_enter(p, &a, PATH_PAUSED, "log read; disconnecting until the next read");
 			break;
 		case PATH_EV_ADOPT:
 			set_ctrl(p, ev->ctrl);
@@ -303,6 +316,7 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_STABLE_TIMER:
 		case PATH_EV_KICK:
 		case PATH_EV_DISCONNECTED:
+		case PATH_EV_PAUSE:
 		case _PATH_EVENT_MAX:
 			break;
 		}
@@ -333,6 +347,7 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_STABLE_TIMER:
 		case PATH_EV_STUCK_TIMER:
 		case PATH_EV_DISCONNECTED:
+		case PATH_EV_PAUSE:
 		case _PATH_EVENT_MAX:
 			break;
 		}
@@ -355,6 +370,36 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_STUCK_TIMER:
 		case PATH_EV_KICK:
 		case PATH_EV_STOP:
+		case PATH_EV_PAUSE:
+		case _PATH_EVENT_MAX:
+			break;
+		}
+		break;
+
+	case PATH_PAUSED:
+		switch (ev->type) {
+		case PATH_EV_RETRY_TIMER:
+			path_enter(p, &a, PATH_CONNECTING, "time to read the discovery log again");
+			break;
+		case PATH_EV_KICK:
+			path_enter(p, &a, PATH_CONNECTING, "discovery requested");
+			break;
+		case PATH_EV_DISCONNECTED:
+		case PATH_EV_CTRL_GONE:
+			p->ctrl[0] = '\0';
+			break;
+		case PATH_EV_STOP:
+			path_enter(p, &a, PATH_REMOVED, "no longer configured");
+			break;
+		case PATH_EV_START:
+		case PATH_EV_ADOPT:
+		case PATH_EV_CONNECTED:
+		case PATH_EV_CONNECT_FAILED:
+		case PATH_EV_CTRL_LIVE:
+		case PATH_EV_CTRL_DOWN:
+		case PATH_EV_STABLE_TIMER:
+		case PATH_EV_STUCK_TIMER:
+		case PATH_EV_PAUSE:
 		case _PATH_EVENT_MAX:
 			break;
 		}

@@ -30,6 +30,7 @@ enum path_state {
 	PATH_DEGRADED,      /* the controller exists but is not live: the kernel retries */
 	PATH_BACKOFF,       /* no controller; the next connect waits for its timer */
 	PATH_FAILED,        /* refused for a reason retrying soon cannot mend; retried at the longest interval */
+	PATH_PAUSED,        /* a one-shot discovery controller between two reads: disconnected on purpose */
 	PATH_DISCONNECTING, /* no longer configured; a disconnect is under way */
 	PATH_REMOVED,       /* gone for good */
 	_PATH_STATE_MAX,
@@ -49,6 +50,7 @@ enum path_event_type {
 	PATH_EV_KICK,           /* reconnect now (nvmfctl reconnect, a link came up) */
 	PATH_EV_STOP,           /* no longer configured: disconnect */
 	PATH_EV_DISCONNECTED,   /* our disconnect is done */
+	PATH_EV_PAUSE,          /* one-shot discovery: the log is read; disconnect, read again after .pause_for */
 	_PATH_EVENT_MAX,
 };
 
@@ -59,6 +61,7 @@ struct path_event {
 	enum connect_class cls; /* CONNECT_FAILED */
 	const char *reason;     /* CONNECT_FAILED, CTRL_DOWN */
 	uint32_t random;        /* jitter for any backoff this event arms */
+	usec_t pause_for;       /* PAUSE */
 };
 
 enum {

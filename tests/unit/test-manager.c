@@ -37,6 +37,7 @@ struct fake_entry {
 };
 struct fake_dc {
 	char traddr[32];
+	bool refuse_persistent; /* answers a discovery connect with keep-alive with EINVAL */
 	struct fake_entry e[8];
 	int n;
 };
@@ -132,6 +133,8 @@ void __wrap_fabrics_connect(const struct fabrics_connect_args *a, struct fabrics
 		ret->err = -EALREADY; /* the kernel's answer to a duplicate */
 	} else if (a->discovery && !dc_at(id.traddr)) {
 		ret->err = -ECONNREFUSED;
+	} else if (a->discovery && a->persistent && dc_at(id.traddr)->refuse_persistent) {
+		ret->err = -EINVAL;
 	} else {
 		add_ctrl(id.transport, id.traddr, id.trsvcid, id.subsysnqn, ret->ctrl);
 		n_connects++;
@@ -406,6 +409,26 @@ static void manager_test_never_a_second_controller_for_a_path(void **state _unus
 	stop(&r);
 }
 
+static void manager_test_falls_back_to_one_shot_discovery(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	struct run r;
+
+	a->refuse_persistent = true;
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	settle(&r, 1);
+	for (int i = 0; i < 2000 && count_state(&r, "discovery", "paused") < 1; i++)
+		sd_event_run(r.loop, 5 * USEC_PER_MSEC);
+	assert_int_equal(count_state(&r, "io", "live"), 1);
+	assert_int_equal(count_state(&r, "discovery", "paused"), 1); /* read, then disconnected until the next read */
+	assert_int_equal(n_disc_connects, 1);
+	assert_int_equal(n_disconnects, 1);
+	spin(&r, 200);
+	assert_int_equal(n_disc_connects, 1); /* its removal is no loss: no reconnect */
+	stop(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -414,6 +437,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_adopts_what_exists_without_connecting, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_reload_applies_only_the_difference, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_never_a_second_controller_for_a_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_falls_back_to_one_shot_discovery, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("manager", tests, NULL, NULL);
 }

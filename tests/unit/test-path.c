@@ -47,6 +47,13 @@ static const struct {
 	{ PATH_LIVE, PATH_EV_STABLE_TIMER, PATH_LIVE, 0 },
 	{ PATH_LIVE, PATH_EV_STOP, PATH_DISCONNECTING, T | CANCEL_STABLE | DISCONNECT },
 	{ PATH_LIVE, PATH_EV_ADOPT, PATH_LIVE, 0 },
+	{ PATH_LIVE, PATH_EV_PAUSE, PATH_PAUSED, T | CANCEL_STABLE | DISCONNECT | ARM_RETRY },
+
+	{ PATH_PAUSED, PATH_EV_RETRY_TIMER, PATH_CONNECTING, T | CANCEL_RETRY | CONNECT | ARM_STUCK },
+	{ PATH_PAUSED, PATH_EV_KICK, PATH_CONNECTING, T | CANCEL_RETRY | CONNECT | ARM_STUCK },
+	{ PATH_PAUSED, PATH_EV_DISCONNECTED, PATH_PAUSED, 0 },
+	{ PATH_PAUSED, PATH_EV_CTRL_GONE, PATH_PAUSED, 0 },
+	{ PATH_PAUSED, PATH_EV_STOP, PATH_REMOVED, T | CANCEL_RETRY },
 
 	{ PATH_DEGRADED, PATH_EV_CTRL_LIVE, PATH_LIVE, T | CANCEL_STUCK | ARM_STABLE },
 	{ PATH_DEGRADED, PATH_EV_ADOPT, PATH_LIVE, T | CANCEL_STUCK | ARM_STABLE },
@@ -253,6 +260,26 @@ static void path_test_reconnects_are_counted(void **state _unused_)
 	assert_int_equal(p.reconnects, 2);
 }
 
+static void path_test_pause_disconnects_and_waits_without_counting_a_loss(void **state _unused_)
+{
+	struct path p = in_state(PATH_LIVE);
+	struct path_event pause = event(PATH_EV_PAUSE), gone = event(PATH_EV_CTRL_GONE), timer = event(PATH_EV_RETRY_TIMER),
+			  ok = event(PATH_EV_CONNECTED);
+	struct path_actions a;
+
+	pause.pause_for = 60 * USEC_PER_SEC;
+	a = path_handle(&p, &pause);
+	assert_int_equal(p.state, PATH_PAUSED);
+	assert_true(a.retry_in == 60 * USEC_PER_SEC);
+	a = path_handle(&p, &gone); /* our own disconnect: no reconnect */
+	assert_int_equal(a.flags, 0);
+	assert_string_equal(p.ctrl, "");
+	path_handle(&p, &timer);
+	assert_int_equal(p.state, PATH_CONNECTING);
+	path_handle(&p, &ok);
+	assert_int_equal(p.reconnects, 0);
+}
+
 static void path_test_stuck_is_flagged_once(void **state _unused_)
 {
 	struct path p = in_state(PATH_DEGRADED);
@@ -359,6 +386,7 @@ int main(void)
 		cmocka_unit_test(path_test_stop_during_connect_undoes_it),
 		cmocka_unit_test(path_test_reconnects_are_counted),
 		cmocka_unit_test(path_test_stuck_is_flagged_once),
+		cmocka_unit_test(path_test_pause_disconnects_and_waits_without_counting_a_loss),
 		cmocka_unit_test(backoff_test_bounds_and_jitter),
 		cmocka_unit_test(backoff_test_without_jitter_is_exact),
 		cmocka_unit_test(connect_error_test_classifies_kernel_lines_and_errnos),
