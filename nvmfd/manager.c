@@ -521,7 +521,7 @@ static void reap(struct manager *m)
 	}
 }
 
-static struct path_timing timing_of(const struct inv_endpoint *e)
+static struct path_timing timing_of(const struct manager *m, const struct inv_endpoint *e)
 {
 	struct path_timing t = { .backoff = e->backoff, .stable_after = 30 * USEC_PER_SEC };
 	/* The kernel counts ctrl_loss_tmo in attempts (ctrl_loss_tmo / reconnect_delay),
@@ -529,7 +529,7 @@ static struct path_timing timing_of(const struct inv_endpoint *e)
 	 * written. Only well past that is a reconnect "stuck". */
 	usec_t loss = e->fabrics.ctrl_loss_tmo < 0 ? 3600 * USEC_PER_SEC : (usec_t)e->fabrics.ctrl_loss_tmo * USEC_PER_SEC;
 
-	t.stuck_after = 4 * loss + 120 * USEC_PER_SEC;
+	t.stuck_after = m->opts.stuck_after ? m->opts.stuck_after : 4 * loss + 120 * USEC_PER_SEC;
 	return t;
 }
 
@@ -543,7 +543,7 @@ static struct mpath *path_new(struct manager *m, const struct inv_endpoint *e, c
 			      unsigned depth, uint64_t parent)
 {
 	struct mpath *p = calloc(1, sizeof(*p));
-	struct path_timing t = timing_of(e);
+	struct path_timing t = timing_of(m, e);
 
 	if (!p)
 		return NULL;
@@ -1023,7 +1023,7 @@ int manager_reload(struct manager *m, struct inventory *inv, const struct inv_ho
 		if (e) {
 			p->opts = e->fabrics;
 			p->on_removed = e->on_removed;
-			p->fsm.timing = timing_of(e);
+			p->fsm.timing = timing_of(m, e);
 		}
 	}
 	sysfs_ctrl_scan(m->opts.sysfs, &existing, &n);

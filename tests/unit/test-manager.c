@@ -43,6 +43,9 @@ struct fake_dc {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+/* A connect to HANG_ADDR blocks, as the kernel's can, until hang_release is written. */
+static char hang_addr[32];
+static int hang_pipe[2] = { -1, -1 };
 static struct fake_dc dcs[16];
 static int n_dcs;
 static int n_connects, n_disc_connects, n_disconnects;
@@ -124,8 +127,12 @@ static struct fake_dc *dc_at(const char *traddr)
 void __wrap_fabrics_connect(const struct fabrics_connect_args *a, struct fabrics_result *ret)
 {
 	struct ident id = a->id;
+	char c;
 
 	*ret = (struct fabrics_result){ 0 };
+	if (hang_addr[0] && streq(id.traddr, hang_addr) && !a->discovery && hang_pipe[0] >= 0 &&
+	    read(hang_pipe[0], &c, 1) < 0)
+		ret->err = -EIO;
 	pthread_mutex_lock(&lock);
 	if (a->discovery)
 		snprintf(id.subsysnqn, sizeof(id.subsysnqn), "%s", NQN_DISCOVERY);
@@ -265,7 +272,7 @@ static void start(struct run *r, const char *connect_lines)
 	const struct inv_host *h;
 	struct inventory *inv = host_inventory(connect_lines, &h);
 	struct host_identity id = { .hostnqn = HOSTNQN };
-	struct manager_options o = { .sysfs = sysfs, .audit_interval = 20 * USEC_PER_MSEC };
+	struct manager_options o = { .sysfs = sysfs, .audit_interval = 20 * USEC_PER_MSEC, .stuck_after = 300 * USEC_PER_MSEC };
 
 	assert_int_equal(sd_event_new(&r->loop), 0);
 	assert_int_equal(manager_new(r->loop, inv, h, &id, &o, &r->m), 0);
@@ -429,6 +436,45 @@ static void manager_test_falls_back_to_one_shot_discovery(void **state _unused_)
 	stop(&r);
 }
 
+static int count_stuck(struct run *r)
+{
+	struct json_object *st = manager_status_json(r->m), *paths = json_object_object_get(st, "paths");
+	int n = 0;
+
+	for (size_t i = 0; i < json_object_array_length(paths); i++)
+		n += json_object_get_boolean(json_object_object_get(json_object_array_get_idx(paths, i), "stuck"));
+	json_object_put(st);
+	return n;
+}
+
+static void manager_test_a_hanging_connect_is_stuck_and_blocks_nothing(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	struct run r;
+
+	lists(a, 2, "192.0.2.9", "4420", "nqn.2020-09.com.example:hangs");
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:fine");
+	snprintf(hang_addr, sizeof(hang_addr), "192.0.2.9");
+	assert_int_equal(pipe(hang_pipe), 0);
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	for (int i = 0; i < 2000 && count_stuck(&r) < 1; i++)
+		sd_event_run(r.loop, 5 * USEC_PER_MSEC);
+	/* The loop answers while the connect hangs: this status is proof. The
+	 * other subsystem's connect waits its turn, as it would in the kernel,
+	 * which serialises every connect. */
+	assert_true(count_stuck(&r) >= 1);
+	assert_int_equal(count_state(&r, "io", "connecting"), 2);
+	assert_int_equal(write(hang_pipe[1], "x", 1), 1); /* the kernel lets go */
+	settle(&r, 2);
+	assert_int_equal(count_stuck(&r), 0);
+	assert_int_equal(count_state(&r, "io", "live"), 2);
+	stop(&r);
+	close(hang_pipe[0]);
+	close(hang_pipe[1]);
+	hang_pipe[0] = hang_pipe[1] = -1;
+	hang_addr[0] = '\0';
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -438,6 +484,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_reload_applies_only_the_difference, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_never_a_second_controller_for_a_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_falls_back_to_one_shot_discovery, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_hanging_connect_is_stuck_and_blocks_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("manager", tests, NULL, NULL);
 }
