@@ -845,6 +845,18 @@ static void on_uevent(struct manager *m, struct udev_device *dev)
 	reap(m);
 }
 
+void manager_resync(struct manager *m)
+{
+	for (struct mpath *p = m->paths; p; p = p->next)
+		if (p->fsm.ctrl[0])
+			resync(p);
+	for (struct mpath *p = m->paths; p; p = p->next)
+		if (p->discovery && p->fsm.state == PATH_LIVE)
+			submit_log_read(p);
+	refresh_namespaces(m, NULL, false);
+	reap(m);
+}
+
 static int on_monitor(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata)
 {
 	struct manager *m = userdata;
@@ -859,13 +871,7 @@ static int on_monitor(sd_event_source *s _unused_, int fd _unused_, uint32_t rev
 			if (errno == ENOBUFS) {
 				/* Events were lost: resynchronise from sysfs, do not guess. */
 				log_full(LOG_WARNING, NULL, "the udev monitor overflowed; resynchronising from sysfs");
-				for (struct mpath *p = m->paths; p; p = p->next)
-					if (p->fsm.ctrl[0])
-						resync(p);
-				for (struct mpath *p = m->paths; p; p = p->next)
-					if (p->discovery && p->fsm.state == PATH_LIVE)
-						submit_log_read(p);
-				refresh_namespaces(m, NULL, false);
+				manager_resync(m);
 				continue;
 			}
 			break;

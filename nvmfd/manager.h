@@ -35,6 +35,10 @@ int manager_start(struct manager *m);
  * ones are disconnected, unchanged ones are left alone. */
 int manager_reload(struct manager *m, struct inventory *inv, const struct inv_host *h, const struct host_identity *id);
 
+/* Read every managed controller's state from sysfs again and re-read the
+ * discovery logs: what the udev monitor lost (ENOBUFS) is found again. */
+void manager_resync(struct manager *m);
+
 /* Reconnect now: every path in backoff or failed (FILTER NULL), or those whose
  * subsysnqn, traddr or controller equals FILTER. Returns how many. */
 unsigned manager_kick(struct manager *m, const char *filter);

@@ -436,6 +436,27 @@ static void manager_test_falls_back_to_one_shot_discovery(void **state _unused_)
 	stop(&r);
 }
 
+static void manager_test_resync_finds_what_events_lost(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	struct run r;
+	char cmd[256];
+	int connects;
+
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	settle(&r, 1);
+	connects = n_connects;
+	/* The subsystem's controller (the second made) vanishes; no event tells. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/class/nvme/nvme1'", sysfs);
+	assert_int_equal(system(cmd), 0);
+	manager_resync(r.m);
+	settle(&r, 1);
+	assert_int_equal(n_connects, connects + 1); /* found gone, connected again */
+	assert_int_equal(count_state(&r, "io", "live"), 1);
+	stop(&r);
+}
+
 static int count_stuck(struct run *r)
 {
 	struct json_object *st = manager_status_json(r->m), *paths = json_object_object_get(st, "paths");
@@ -485,6 +506,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_never_a_second_controller_for_a_path, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_falls_back_to_one_shot_discovery, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_hanging_connect_is_stuck_and_blocks_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_resync_finds_what_events_lost, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("manager", tests, NULL, NULL);
 }
