@@ -14,6 +14,9 @@ PREFIX ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
 MANDIR ?= $(PREFIX)/share/man
+# Where systemd and udev look (pkg-config), under PREFIX when they are not there.
+SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),$(PREFIX)/lib/systemd/system)
+UDEVDIR ?= $(or $(shell $(PKG_CONFIG) --variable=udevdir udev 2>/dev/null),$(PREFIX)/lib/udev)
 DESTDIR ?=
 
 CC ?= cc
@@ -58,6 +61,9 @@ LAB_PROGS := $(patsubst tests/vm/%.c,$(BUILDDIR)/lab/%,$(LAB_SRCS))
 
 .PHONY: all deps check unit-tests demo install uninstall clean
 .DELETE_ON_ERROR:
+
+UNIT_INS := $(wildcard systemd/*.service.in)
+UNITS := $(patsubst systemd/%.in,%,$(UNIT_INS))
 
 all: $(PROGS) $(LIB) $(LAB_PROGS)
 
@@ -120,11 +126,18 @@ install: all
 	install -m 0644 conf/nvmfd.yaml $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml || \
 		install -m 0644 conf/nvmfd.yaml $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	# Units name the install's own paths: rendered here, not at build time.
+	for u in $(UNITS); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' systemd/$$u.in \
+			>$(DESTDIR)$(SYSTEMDUNITDIR)/$$u && chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
 
 uninstall:
 	rm -f $(patsubst $(BUILDDIR)/%,$(DESTDIR)$(SBINDIR)/%,$(PROGS))
 	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man5/%,$(MAN5)) $(patsubst man/%,$(DESTDIR)$(MANDIR)/man8/%,$(MAN8))
 	rm -f $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml.example
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
 
 clean:
 	rm -rf $(BUILDDIR)

@@ -235,3 +235,24 @@ lab_one_ctrl_per_path() {
 	done | sort | uniq -d)
 	[[ -z $dup ]] || lab_fail "more than one controller for: $dup"
 }
+
+# --- systemd boots (tests/vm/run --systemd) ------------------------------
+
+# lab_install: `make install` of this build into the guest's root (the overlay).
+lab_install() {
+	local out
+	out=$(make -C "$LAB_REPO" --no-print-directory BUILDDIR="$LAB_BUILD" PREFIX=/usr/local install 2>&1) ||
+		lab_fail "make install: $out"
+	systemctl daemon-reload 2>/dev/null || true
+}
+
+# lab_enable UNIT...: enable as an admin does ([Install] sections), and have
+# the lab's boot target pull in what multi-user.target would.
+lab_enable() {
+	local u
+	for u in "$@"; do
+		systemctl enable "$u" >/dev/null 2>&1 || lab_fail "systemctl enable $u: $(systemctl enable "$u" 2>&1)"
+		[[ -e /etc/systemd/system/multi-user.target.wants/$u ]] || lab_fail "enabling $u did not hook it to multi-user.target"
+		ln -sf "/etc/systemd/system/multi-user.target.wants/$u" /etc/systemd/system/lab.target.wants/
+	done
+}
