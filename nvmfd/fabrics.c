@@ -2,6 +2,8 @@
 #include "fabrics.h"
 
 #include <endian.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <errno.h>
 #include <pthread.h>
 #include <libnvme.h>
@@ -63,8 +65,17 @@ static int errno_of(int e)
 		return -EOPNOTSUPP;
 	case ENVME_CONNECT_CONNREFUSED:
 		return -ECONNREFUSED;
-	case ENVME_CONNECT_OPEN:
-		return -ENOENT; /* no /dev/nvme-fabrics: nvme-fabrics is not loaded */
+	case ENVME_CONNECT_OPEN: {
+		/* libnvme keeps the reason to itself: ask again (ENOENT: nvme-fabrics
+		 * is not loaded; EPERM: a device policy or a missing capability). */
+		int fd = open("/dev/nvme-fabrics", O_RDWR | O_CLOEXEC);
+
+		if (fd >= 0) {
+			close(fd);
+			return -EIO;
+		}
+		return -errno;
+	}
 	default:
 		return e > 0 && e < 1000 ? -e : -EIO;
 	}

@@ -481,6 +481,10 @@ static void path_apply(struct mpath *p, struct path_actions a)
 		if (d && d->discovery && d->fsm.state == PATH_LIVE && (p->discovery || p->fsm.reconnects > 0))
 			submit_log_read(d);
 	}
+	/* A path just live: its namespaces are there already (a second path to a
+	 * subsystem, or an adopted controller); status shows them at once. */
+	if ((a.flags & PATH_ACT_TRANSITION) && p->fsm.transition.to == PATH_LIVE && !p->discovery && p->fsm.ctrl[0])
+		sysfs_ctrl_namespaces(p->m->opts.sysfs, p->fsm.ctrl, p->namespaces, sizeof(p->namespaces));
 	if (a.flags & PATH_ACT_TRANSITION)
 		update_status(p->m);
 }
