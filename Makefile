@@ -17,6 +17,7 @@ MANDIR ?= $(PREFIX)/share/man
 # Where systemd and udev look (pkg-config), under PREFIX when they are not there.
 SYSTEMDUNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),$(PREFIX)/lib/systemd/system)
 UDEVDIR ?= $(or $(shell $(PKG_CONFIG) --variable=udevdir udev 2>/dev/null),$(PREFIX)/lib/udev)
+BASHCOMPDIR ?= $(or $(shell $(PKG_CONFIG) --variable=completionsdir bash-completion 2>/dev/null),$(PREFIX)/share/bash-completion/completions)
 DESTDIR ?=
 
 CC ?= cc
@@ -126,6 +127,8 @@ install: all
 	install -m 0644 conf/nvmfd.yaml $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml || \
 		install -m 0644 conf/nvmfd.yaml $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml
+	install -d $(DESTDIR)$(BASHCOMPDIR)
+	install -m 0644 conf/bash-completion/nvmfctl conf/bash-completion/nvmetcfg $(DESTDIR)$(BASHCOMPDIR)/
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
 	# Units name the install's own paths: rendered here, not at build time.
 	for u in $(UNITS); do \
@@ -138,6 +141,7 @@ uninstall:
 	rm -f $(patsubst man/%,$(DESTDIR)$(MANDIR)/man5/%,$(MAN5)) $(patsubst man/%,$(DESTDIR)$(MANDIR)/man8/%,$(MAN8))
 	rm -f $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml.example
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
+	rm -f $(DESTDIR)$(BASHCOMPDIR)/nvmfctl $(DESTDIR)$(BASHCOMPDIR)/nvmetcfg
 
 clean:
 	rm -rf $(BUILDDIR)
