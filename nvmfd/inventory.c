@@ -767,6 +767,26 @@ static void parse_subsystem(struct parser *p, yaml_node_t *n, struct inv_subsyst
 		}
 }
 
+/* The address of a port or a referral (WHAT): transport, traddr with adrfam,
+ * trsvcid; transport and trsvcid from defaults where not given. */
+static void get_listen_address(struct parser *p, yaml_node_t *n, const char *what, yaml_node_t *transport,
+			       yaml_node_t *traddr, yaml_node_t *trsvcid, yaml_node_t *adrfam, enum transport *ret_t,
+			       const char **ret_traddr, enum adrfam *ret_fam, const char **ret_trsvcid)
+{
+	if (transport)
+		get_transport(p, transport, ret_t);
+	else if (p->default_transport >= 0)
+		*ret_t = (enum transport)p->default_transport;
+	else
+		error_at(p, n, "%s needs 'transport' (rdma or tcp), here or in defaults", what);
+	if (traddr)
+		get_address(p, traddr, adrfam, "traddr", ret_traddr, ret_fam);
+	if (trsvcid)
+		get_trsvcid(p, trsvcid, ret_trsvcid);
+	else
+		*ret_trsvcid = p->default_trsvcid ? p->default_trsvcid : TRSVCID_IO;
+}
+
 static void parse_referral(struct parser *p, yaml_node_t *n, struct inv_referral *r)
 {
 	static const char *const keys[] = { "name", "transport", "traddr", "trsvcid", "adrfam", "portid" };
@@ -777,18 +797,7 @@ static void parse_referral(struct parser *p, yaml_node_t *n, struct inv_referral
 	if (!get_fields(p, n, "a referral", keys, ARRAY_SIZE(keys), v))
 		return;
 	require(p, n, "a referral", "traddr", v[2]);
-	if (v[1])
-		get_transport(p, v[1], &r->transport);
-	else if (p->default_transport >= 0)
-		r->transport = (enum transport)p->default_transport;
-	else
-		error_at(p, n, "a referral needs 'transport' (rdma or tcp), here or in defaults");
-	if (v[2])
-		get_address(p, v[2], v[4], "traddr", &r->traddr, &r->adrfam);
-	if (v[3])
-		get_trsvcid(p, v[3], &r->trsvcid);
-	else
-		r->trsvcid = p->default_trsvcid ? p->default_trsvcid : TRSVCID_IO;
+	get_listen_address(p, n, "a referral", v[1], v[2], v[3], v[4], &r->transport, &r->traddr, &r->adrfam, &r->trsvcid);
 	if (v[5] && get_uint(p, v[5], "portid", 0, 65535, &u))
 		r->portid = (unsigned)u;
 	if (v[0]) {
@@ -829,18 +838,8 @@ static void parse_port(struct parser *p, yaml_node_t *n, struct inv_target *t, s
 				error_at(p, v[0], "port id %u is used twice in target %s (first at line %u)", port->id,
 					 strempty(t->name), q->loc.line);
 	}
-	if (v[1])
-		get_transport(p, v[1], &port->transport);
-	else if (p->default_transport >= 0)
-		port->transport = (enum transport)p->default_transport;
-	else
-		error_at(p, n, "a port needs 'transport' (rdma or tcp), here or in defaults");
-	if (v[2])
-		get_address(p, v[2], v[4], "traddr", &port->traddr, &port->adrfam);
-	if (v[3])
-		get_trsvcid(p, v[3], &port->trsvcid);
-	else
-		port->trsvcid = p->default_trsvcid ? p->default_trsvcid : TRSVCID_IO;
+	get_listen_address(p, n, "a port", v[1], v[2], v[3], v[4], &port->transport, &port->traddr, &port->adrfam,
+			   &port->trsvcid);
 	*ret_subsys = v[5];
 	if (v[6] && (port->referrals = list_alloc(p, v[6], "referrals", "mappings (transport, traddr, trsvcid)",
 						  sizeof(*port->referrals))))

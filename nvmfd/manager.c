@@ -14,6 +14,7 @@
 #include "fabrics.h"
 #include "ident.h"
 #include "log.h"
+#include "modules.h"
 #include "macro.h"
 #include "nqn.h"
 #include "path.h"
@@ -1007,8 +1008,37 @@ int manager_start(struct manager *m)
 	return 0;
 }
 
+/* Loading modules blocks in the kernel (a driver's init): on the connect lane,
+ * which also puts it before the connects that need the modules. */
+struct modules_job {
+	struct job job;
+	const char *names[64];
+	char copies[64][64]; /* the job owns its names: the inventory may go first */
+	size_t n;
+	char who[256];
+	struct diags diags;
+};
+
+static void modules_run(struct job *j)
+{
+	struct modules_job *mj = (struct modules_job *)j;
+
+	modules_load(mj->names, NULL, mj->n, mj->who, &mj->diags);
+}
+
+static void modules_done(struct job *j)
+{
+	struct modules_job *mj = (struct modules_job *)j;
+
+	for (size_t i = 0; i < mj->diags.n; i++)
+		log_full(LOG_WARNING, NULL, "%s", mj->diags.v[i].msg);
+	diags_clear(&mj->diags);
+	free(mj);
+}
+
 int manager_reload(struct manager *m, struct inventory *inv, const struct inv_host *h, const struct host_identity *id)
 {
+	struct modules_job *mj = m->opts.load_modules ? calloc(1, sizeof(*mj)) : NULL;
 	struct inventory *old = m->inv;
 	struct ctrl_info *existing = NULL;
 	size_t n = 0;
@@ -1017,6 +1047,18 @@ int manager_reload(struct manager *m, struct inventory *inv, const struct inv_ho
 	m->inv = inv;
 	m->host = h;
 	m->hid = *id;
+	if (mj) {
+		const char *names[64];
+
+		mj->job = (struct job){ .run = modules_run, .done = modules_done };
+		snprintf(mj->who, sizeof(mj->who), "%s", inv->path);
+		mj->n = modules_for_host(h, names, ARRAY_SIZE(names));
+		for (size_t i = 0; i < mj->n; i++) {
+			snprintf(mj->copies[i], sizeof(mj->copies[i]), "%s", names[i]);
+			mj->names[i] = mj->copies[i];
+		}
+		worker_submit(m->worker, LANE_CONNECT, &mj->job);
+	}
 	/* Paths of endpoints that are gone: disconnect them (only ours). */
 	for (struct mpath *p = m->paths; p; p = p->next) {
 		if (endpoint_of(m, p) || p->fsm.state == PATH_REMOVED || p->fsm.state == PATH_DISCONNECTING)

@@ -21,6 +21,7 @@ struct manager_options {
 	usec_t audit_interval;      /* how often controller states are read (no event comes for live -> connecting) */
 	bool disconnect_on_stop;    /* SIGTERM disconnects what this daemon manages */
 	usec_t stuck_after;         /* a connect or kernel reconnect this long is "stuck"; 0: from ctrl_loss_tmo */
+	bool load_modules;          /* a reload loads the new entry's modules */
 };
 
 /* Takes INV (freed with the manager); H is its entry for this host. */

@@ -75,3 +75,24 @@ int modules_load(const char *const *names, const char *const *options, size_t n,
 			r = k;
 	return r;
 }
+
+static void add_once(const char **names, size_t *n, size_t max, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (streq(names[i], name))
+			return;
+	if (*n < max)
+		names[(*n)++] = name;
+}
+
+size_t modules_for_host(const struct inv_host *h, const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < h->n_modules; i++)
+		add_once(names, &n, max, h->modules[i]);
+	add_once(names, &n, max, "nvme-fabrics");
+	for (size_t i = 0; i < h->n_endpoints; i++)
+		add_once(names, &n, max, h->endpoints[i].transport == TRANSPORT_RDMA ? "nvme-rdma" : "nvme-tcp");
+	return n;
+}

@@ -6,7 +6,10 @@
  */
 #pragma once
 
+#include <stddef.h>
+
 #include "diag.h"
+#include "inventory.h"
 
 /*
  * Load each of NAMES (OPTIONS[i] its parameters, or NULL). Every failure is
@@ -15,3 +18,7 @@
  */
 int modules_load(const char *const *names, const char *const *options, size_t n, const char *who,
 		 struct diags *diags);
+
+/* The modules a host entry needs: its own list, nvme-fabrics, and each of its
+ * transports' (nvme-rdma, nvme-tcp); at most MAX names, into NAMES. */
+size_t modules_for_host(const struct inv_host *h, const char **names, size_t max);

@@ -189,25 +189,14 @@ static int load_host(const struct args *a, struct inventory **ret_inv, const str
 	return 0;
 }
 
-/* The host's modules, nvme-fabrics and each transport's; a missing one is named, the rest go on. */
+/* The host's modules (before the loop runs: the first connects need them). A
+ * missing one is named and the rest go on. */
 static void load_modules(const struct inventory *inv, const struct inv_host *h)
 {
 	const char *names[64];
-	size_t n = 0;
+	size_t n = modules_for_host(h, names, ARRAY_SIZE(names));
 	struct diags d = { 0 };
 
-	for (size_t i = 0; i < h->n_modules && n < 60; i++)
-		names[n++] = h->modules[i];
-	names[n++] = "nvme-fabrics";
-	for (size_t i = 0; i < h->n_endpoints && n < 64; i++) {
-		const char *t = h->endpoints[i].transport == TRANSPORT_RDMA ? "nvme-rdma" : "nvme-tcp";
-		bool have = false;
-
-		for (size_t j = 0; j < n; j++)
-			have = have || streq(names[j], t);
-		if (!have)
-			names[n++] = t;
-	}
 	modules_load(names, NULL, n, inv->path, &d);
 	for (size_t i = 0; i < d.n; i++)
 		log_full(LOG_WARNING, NULL, "%s", d.v[i].msg);
@@ -223,12 +212,10 @@ static int reload(struct daemon *dm)
 
 	sd_notify(false, "RELOADING=1");
 	r = load_host(dm->a, &inv, &h, &id);
-	if (r < 0) {
+	if (r < 0)
 		log_full(LOG_ERR, NULL, "reload: %s is not usable; going on with the inventory loaded before", dm->a->config);
-	} else {
-		load_modules(inv, h);
-		r = manager_reload(dm->m, inv, h, &id);
-	}
+	else
+		r = manager_reload(dm->m, inv, h, &id); /* loads new modules off the loop */
 	sd_notify(false, "READY=1");
 	return r;
 }
@@ -302,7 +289,7 @@ static int run_daemon(const struct args *a)
 	const struct inv_host *h = NULL;
 	struct host_identity id;
 	struct manager_options mo = { .sysfs = a->sysfs, .audit_interval = a->audit_interval,
-				      .disconnect_on_stop = a->disconnect_on_stop };
+				      .disconnect_on_stop = a->disconnect_on_stop, .load_modules = true };
 	sigset_t ss;
 	int r;
 
