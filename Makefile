@@ -65,6 +65,7 @@ LAB_PROGS := $(patsubst tests/vm/%.c,$(BUILDDIR)/lab/%,$(LAB_SRCS))
 
 UNIT_INS := $(wildcard systemd/*.service.in)
 UNITS := $(patsubst systemd/%.in,%,$(UNIT_INS))
+RULES := $(patsubst udev/%.in,%,$(wildcard udev/*.rules.in))
 
 all: $(PROGS) $(LIB) $(LAB_PROGS)
 
@@ -127,6 +128,11 @@ install: all
 	install -m 0644 conf/nvmfd.yaml $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml.example
 	test -e $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml || \
 		install -m 0644 conf/nvmfd.yaml $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml
+	install -d $(DESTDIR)$(UDEVDIR)/rules.d
+	for r in $(RULES); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' udev/$$r.in >$(DESTDIR)$(UDEVDIR)/rules.d/$$r && \
+			chmod 0644 $(DESTDIR)$(UDEVDIR)/rules.d/$$r || exit 1; \
+	done
 	install -d $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0644 conf/bash-completion/nvmfctl conf/bash-completion/nvmetcfg $(DESTDIR)$(BASHCOMPDIR)/
 	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
@@ -142,6 +148,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SYSCONFDIR)/nvmfd/nvmfd.yaml.example
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
 	rm -f $(DESTDIR)$(BASHCOMPDIR)/nvmfctl $(DESTDIR)$(BASHCOMPDIR)/nvmetcfg
+	rm -f $(addprefix $(DESTDIR)$(UDEVDIR)/rules.d/,$(RULES))
 
 clean:
 	rm -rf $(BUILDDIR)

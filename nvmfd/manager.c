@@ -806,10 +806,15 @@ static int on_audit(sd_event_source *s, uint64_t usec, void *userdata)
 static void on_uevent(struct manager *m, struct udev_device *dev)
 {
 	const char *sysname = udev_device_get_sysname(dev);
-	enum uevent_kind k = uevent_translate(udev_device_get_action(dev), udev_device_get_subsystem(dev), sysname,
-					      udev_device_get_devtype(dev),
-					      udev_device_get_property_value(dev, "NVME_EVENT"),
-					      udev_device_get_property_value(dev, "NVME_AEN"));
+	/* 69-nvmfd.rules hides the AEN of our discovery controllers from
+	 * nvme-cli's rule as NVMFD_AEN; we listen after the rules ran. */
+	const char *aen = udev_device_get_property_value(dev, "NVME_AEN");
+	enum uevent_kind k;
+
+	if (!aen || !*aen)
+		aen = udev_device_get_property_value(dev, "NVMFD_AEN");
+	k = uevent_translate(udev_device_get_action(dev), udev_device_get_subsystem(dev), sysname,
+			     udev_device_get_devtype(dev), udev_device_get_property_value(dev, "NVME_EVENT"), aen);
 	struct mpath *p;
 	struct path_event ev = { .random = random32() };
 
@@ -1086,6 +1091,13 @@ int manager_reload(struct manager *m, struct inventory *inv, const struct inv_ho
 	log_full(LOG_NOTICE, NULL, "reloaded: %zu endpoints, %u paths stopped", h->n_endpoints, stopped);
 	update_status(m);
 	return 0;
+}
+
+bool manager_owns(struct manager *m, const char *ctrl)
+{
+	struct mpath *p = ctrl ? path_by_ctrl(m, ctrl) : NULL;
+
+	return p && p->fsm.state != PATH_REMOVED;
 }
 
 unsigned manager_kick(struct manager *m, const char *filter)

@@ -40,6 +40,9 @@ int manager_reload(struct manager *m, struct inventory *inv, const struct inv_ho
  * discovery logs: what the udev monitor lost (ENOBUFS) is found again. */
 void manager_resync(struct manager *m);
 
+/* Whether CTRL (nvmeN) is a controller of a path this daemon manages. */
+bool manager_owns(struct manager *m, const char *ctrl);
+
 /* Reconnect now: every path in backoff or failed (FILTER NULL), or those whose
  * subsysnqn, traddr or controller equals FILTER. Returns how many. */
 unsigned manager_kick(struct manager *m, const char *filter);

@@ -23,6 +23,7 @@ static void usage(FILE *f)
 		"  discover [TARGET]        read the discovery logs again (all, or TARGET's)\n"
 		"  reconnect [PATH|--all]   connect now what waits in backoff (PATH: a subsystem NQN, address or nvmeN)\n"
 		"  reload                   read the inventory again and apply the difference\n"
+		"  owns nvmeN               NVMFD_OWNED=1 if nvmfd manages that controller, else 0 (for udev)\n"
 		"\n"
 		"  --socket PATH   nvmfd's control socket (default %s)\n",
 		CONTROL_DEFAULT_SOCKET);
@@ -122,7 +123,7 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		arg = argv[optind++];
 	if (optind < argc || (!streq(cmd, "status") && !streq(cmd, "discover") && !streq(cmd, "reconnect") &&
-			      !streq(cmd, "reload"))) {
+			      !streq(cmd, "reload") && !streq(cmd, "owns")) || (streq(cmd, "owns") && !arg)) {
 		usage(stderr);
 		return 2;
 	}
@@ -158,6 +159,9 @@ int main(int argc, char **argv)
 		printf("%s path(s) reconnecting\n", strempty(str(reply, "kicked")));
 	} else if (streq(cmd, "discover")) {
 		printf("%s discovery log(s) being read\n", strempty(str(reply, "reading")));
+	} else if (streq(cmd, "owns")) {
+		/* udev's IMPORT{program} form */
+		printf("NVMFD_OWNED=%d\n", json_object_get_boolean(json_object_object_get(reply, "owned")) ? 1 : 0);
 	} else {
 		printf("reloaded\n");
 	}
