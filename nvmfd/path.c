@@ -154,6 +154,13 @@ static void connect_failed(struct path *p, struct path_actions *a, const struct 
 	path_enter(p, a, PATH_BACKOFF, "connect failed (attempt %u): %s", p->attempts, strempty(ev->reason));
 }
 
+/* A controller with the path's identity exists: take it as ours. */
+static void adopt(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	set_ctrl(p, ev->ctrl);
+	path_enter(p, a, ev->live ? PATH_LIVE : PATH_DEGRADED, "adopted %s", p->ctrl);
+}
+
 /* Flag a connect or a kernel reconnect that lasts far too long; the state stays. */
 static void mark_stuck(struct path *p, struct path_actions *a, const char *why)
 {
@@ -184,8 +191,7 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 			path_enter(p, &a, PATH_CONNECTING, "started");
 			break;
 		case PATH_EV_ADOPT:
-			set_ctrl(p, ev->ctrl);
-			path_enter(p, &a, ev->live ? PATH_LIVE : PATH_DEGRADED, "adopted %s", p->ctrl);
+			adopt(p, &a, ev);
 			break;
 		case PATH_EV_STOP:
 			path_enter(p, &a, PATH_REMOVED, "no longer configured");
@@ -227,8 +233,7 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 			break;
 		case PATH_EV_ADOPT:
 			/* Someone else (nvme-cli, the kernel) made it while ours is in flight. */
-			set_ctrl(p, ev->ctrl);
-			path_enter(p, &a, ev->live ? PATH_LIVE : PATH_DEGRADED, "adopted %s", p->ctrl);
+			adopt(p, &a, ev);
 			break;
 		case PATH_EV_STUCK_TIMER:
 			mark_stuck(p, &a, "the connect has not returned; the kernel may be stuck");
@@ -332,8 +337,7 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 			path_enter(p, &a, PATH_CONNECTING, "reconnect requested");
 			break;
 		case PATH_EV_ADOPT:
-			set_ctrl(p, ev->ctrl);
-			path_enter(p, &a, ev->live ? PATH_LIVE : PATH_DEGRADED, "adopted %s", p->ctrl);
+			adopt(p, &a, ev);
 			break;
 		case PATH_EV_STOP:
 			path_enter(p, &a, PATH_REMOVED, "no longer configured");
