@@ -12,6 +12,7 @@
 #include "connect-error.h"
 #include "discovery.h"
 #include "fabrics.h"
+#include "fileio.h"
 #include "ident.h"
 #include "log.h"
 #include "modules.h"
@@ -226,11 +227,9 @@ static void connect_done(struct job *j)
 /* The key file's secret, for the connect (never logged). */
 static void read_secret(const char *path, char *buf, size_t size)
 {
-	_cleanup_fclose_ FILE *f = path[0] ? fopen(path, "re") : NULL;
-
 	buf[0] = '\0';
-	if (f && fgets(buf, (int)size, f))
-		buf[strcspn(buf, "\r\n")] = '\0';
+	if (path[0])
+		read_one_line(path, buf, size);
 }
 
 static void submit_connect(struct mpath *p)
@@ -397,20 +396,34 @@ static void submit_log_read(struct mpath *p)
 /* paths */
 
 /* Look the path's controller up in sysfs: adopt it, or report it gone. */
+/* The controller in a scan with the path's identity, or NULL. */
+static const struct ctrl_info *find_existing(const struct mpath *p, const struct ctrl_info *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ident_equal(&v[i].id, &p->ident))
+			return &v[i];
+	return NULL;
+}
+
+/* From a scan: adopt the path's controller, or report it gone. */
+static void resync_from(struct mpath *p, const struct ctrl_info *v, size_t n)
+{
+	const struct ctrl_info *c = find_existing(p, v, n);
+	struct path_event ev = { .type = PATH_EV_CTRL_GONE, .random = random32() };
+
+	if (c)
+		ev = (struct path_event){ .type = PATH_EV_ADOPT, .ctrl = c->name, .live = streq(c->state, "live") };
+	path_feed(p, &ev);
+}
+
 static void resync(struct mpath *p)
 {
 	struct ctrl_info *v = NULL;
 	size_t n = 0;
-	struct path_event ev = { .type = PATH_EV_CTRL_GONE, .random = random32() };
 
 	if (sysfs_ctrl_scan(p->m->opts.sysfs, &v, &n) < 0)
 		return;
-	for (size_t i = 0; i < n; i++)
-		if (ident_equal(&v[i].id, &p->ident)) {
-			ev = (struct path_event){ .type = PATH_EV_ADOPT, .ctrl = v[i].name, .live = streq(v[i].state, "live") };
-			break;
-		}
-	path_feed(p, &ev);
+	resync_from(p, v, n);
 	free(v);
 }
 
@@ -573,16 +586,11 @@ static struct mpath *path_new(struct manager *m, const struct inv_endpoint *e, c
 /* Start P: adopt its controller if one with its identity exists, else connect. */
 static void path_begin(struct mpath *p, const struct ctrl_info *existing, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (ident_equal(&existing[i].id, &p->ident)) {
-			struct path_event ev = { .type = PATH_EV_ADOPT, .ctrl = existing[i].name,
-						 .live = streq(existing[i].state, "live") };
-
-			path_feed(p, &ev);
-			return;
-		}
+	const struct ctrl_info *c = find_existing(p, existing, n);
 	struct path_event ev = { .type = PATH_EV_START, .random = random32() };
 
+	if (c)
+		ev = (struct path_event){ .type = PATH_EV_ADOPT, .ctrl = c->name, .live = streq(c->state, "live") };
 	path_feed(p, &ev);
 }
 
@@ -857,9 +865,15 @@ static void on_uevent(struct manager *m, struct udev_device *dev)
 
 void manager_resync(struct manager *m)
 {
-	for (struct mpath *p = m->paths; p; p = p->next)
-		if (p->fsm.ctrl[0])
-			resync(p);
+	struct ctrl_info *v = NULL;
+	size_t n = 0;
+
+	/* One scan for every path. */
+	if (sysfs_ctrl_scan(m->opts.sysfs, &v, &n) == 0)
+		for (struct mpath *p = m->paths; p; p = p->next)
+			if (p->fsm.ctrl[0])
+				resync_from(p, v, n);
+	free(v);
 	for (struct mpath *p = m->paths; p; p = p->next)
 		if (p->discovery && p->fsm.state == PATH_LIVE)
 			submit_log_read(p);
