@@ -1,31 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "hostid.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+#include "fileio.h"
 #include "macro.h"
 #include "nqn.h"
 
 #define UUID_NQN_PREFIX "nqn.2014-08.org.nvmexpress:uuid:"
-
-static int read_line(const char *path, char *buf, size_t size)
-{
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)size, f))
-		return -ENODATA;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	for (char *end = buf + strlen(buf); end > buf && isspace((unsigned char)end[-1]);)
-		*--end = '\0';
-	return 0;
-}
-
 
 int host_identity_resolve(const struct inventory *inv, const struct inv_host *h, const char *etc_nvme,
 			  struct diags *diags, struct host_identity *ret)
@@ -41,7 +26,7 @@ int host_identity_resolve(const struct inventory *inv, const struct inv_host *h,
 	if (h->hostnqn) {
 		snprintf(ret->hostnqn, sizeof(ret->hostnqn), "%s", h->hostnqn);
 		ret->hostnqn_from = "the inventory";
-	} else if ((k = read_line(nqn_file, ret->hostnqn, sizeof(ret->hostnqn))) < 0) {
+	} else if ((k = read_one_line(nqn_file, ret->hostnqn, sizeof(ret->hostnqn))) < 0) {
 		diags_add(diags, DIAG_ERROR, inv->path, h->loc.line, h->loc.column,
 			  "host %s has no hostnqn and %s cannot be read (%s): write hostnqn in the inventory or run `nvme gen-hostnqn > %s`",
 			  h->name, nqn_file, strerror(-k), nqn_file);
@@ -56,7 +41,7 @@ int host_identity_resolve(const struct inventory *inv, const struct inv_host *h,
 	if (h->hostid) {
 		snprintf(ret->hostid, sizeof(ret->hostid), "%s", h->hostid);
 		ret->hostid_from = "the inventory";
-	} else if ((k = read_line(id_file, ret->hostid, sizeof(ret->hostid))) < 0) {
+	} else if ((k = read_one_line(id_file, ret->hostid, sizeof(ret->hostid))) < 0) {
 		/* Without a hostid the kernel makes one up per connect: allowed, but the
 		 * identity then changes across reconnects. */
 		diags_add(diags, DIAG_WARNING, inv->path, h->loc.line, h->loc.column,

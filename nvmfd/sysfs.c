@@ -9,23 +9,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "macro.h"
 #include "nqn.h"
 
 static int read_attr(const char *dir, const char *attr, char *buf, size_t size)
 {
 	char path[PATH_MAX];
-	_cleanup_fclose_ FILE *f = NULL;
+	int r;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, attr) >= sizeof(path))
 		return -ENAMETOOLONG;
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)size, f))
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
+	r = read_one_line(path, buf, size);
+	return r == -ENODATA ? 0 : r; /* an empty attribute reads as "" */
 }
 
 void sysfs_parse_address(const char *text, struct ident *id)
