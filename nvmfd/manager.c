@@ -14,11 +14,14 @@
 #include "fabrics.h"
 #include "fileio.h"
 #include "ident.h"
+#include "link.h"
 #include "log.h"
 #include "modules.h"
 #include "macro.h"
 #include "nqn.h"
 #include "path.h"
+#include "probe.h"
+#include "rtnl.h"
 #include "sysfs.h"
 #include "uevent.h"
 #include "worker.h"
@@ -29,6 +32,11 @@
 #define MAX_REFERRAL_DEPTH 8
 /* The udev monitor's receive buffer (multipath-tools uses the same). */
 #define MONITOR_BUFFER (128 * 1024 * 1024)
+/* How often waiting paths read their link again, and backing-off paths
+ * probe their target's port: about once a second, never more. */
+#define TICK_INTERVAL (1 * USEC_PER_SEC)
+/* Link and address changes come in bursts: read the links once after them. */
+#define LINK_SETTLE (50 * 1000ULL)
 
 struct mpath {
 	struct mpath *next;
@@ -54,6 +62,12 @@ struct mpath {
 	/* I/O */
 	char namespaces[256];
 	usec_t last_connect_time;
+	/* the local link and the probes */
+	bool link_checked;
+	enum link_status link;
+	char link_detail[160];
+	bool iwarp;            /* rdma over an iWARP device: probed with TCP */
+	char probe[160];       /* the last probe's finding */
 };
 
 struct manager {
@@ -67,6 +81,9 @@ struct manager {
 	struct udev *udev;
 	struct udev_monitor *mon;
 	sd_event_source *mon_src, *audit;
+	sd_event_source *tick, *link_settle, *rtnl_src;
+	int rtnl_fd;
+	struct prober *prober;
 	struct mpath *paths;
 	uint64_t next_id;
 	bool ready_sent, stopping;
@@ -131,6 +148,9 @@ static uint32_t random32(void)
 
 static void update_status(struct manager *m);
 static void path_feed(struct mpath *p, const struct path_event *ev);
+static void link_check(struct mpath *p, struct rdma_view *v);
+static bool needs_tick(const struct mpath *p);
+static void tick_arm(struct manager *m);
 
 /* ---------------------------------------------------------------------- */
 /* timers */
@@ -203,6 +223,8 @@ static void connect_done(struct job *j)
 			ev.type = PATH_EV_CONNECT_FAILED;
 			ev.cls = connect_classify(c->res.err, c->res.kernel_log, reason, sizeof(reason));
 			ev.reason = reason;
+			/* Was it the local link? Then the path waits rather than backs off. */
+			link_check(p, NULL);
 		}
 		path_feed(p, &ev);
 		/* A target that refuses a persistent discovery controller: read its
@@ -442,6 +464,7 @@ static void note_first_outcome(struct mpath *p)
 	case PATH_DEGRADED:
 	case PATH_BACKOFF:
 	case PATH_FAILED:
+	case PATH_WAITING:
 		p->first_done = true;
 		break;
 	case PATH_IDLE:
@@ -499,6 +522,8 @@ static void path_apply(struct mpath *p, struct path_actions a)
 	 * subsystem, or an adopted controller); status shows them at once. */
 	if ((a.flags & PATH_ACT_TRANSITION) && p->fsm.transition.to == PATH_LIVE && !p->discovery && p->fsm.ctrl[0])
 		sysfs_ctrl_namespaces(p->m->opts.sysfs, p->fsm.ctrl, p->namespaces, sizeof(p->namespaces));
+	if ((a.flags & PATH_ACT_TRANSITION) && needs_tick(p))
+		tick_arm(p->m);
 	if (a.flags & PATH_ACT_TRANSITION)
 		update_status(p->m);
 }
@@ -583,11 +608,217 @@ static struct mpath *path_new(struct manager *m, const struct inv_endpoint *e, c
 	return p;
 }
 
-/* Start P: adopt its controller if one with its identity exists, else connect. */
-static void path_begin(struct mpath *p, const struct ctrl_info *existing, size_t n)
+/* ---------------------------------------------------------------------- */
+/* the local link, and probes of the target's port */
+
+static bool link_matters(const struct mpath *p)
+{
+	return p->fsm.state != PATH_REMOVED && p->fsm.state != PATH_DISCONNECTING;
+}
+
+/* Read P's link (V: the RDMA devices, scanned once for many paths; NULL:
+ * a scan of its own) and tell the machine when readiness changed. */
+static void link_check(struct mpath *p, struct rdma_view *v)
+{
+	struct rdma_view own = { 0 };
+	struct link_facts f;
+	char why[160], name[512];
+	enum link_status st;
+	bool changed;
+
+	if (!p->m->opts.check_links || !link_matters(p))
+		return;
+	link_gather(p->m->opts.sysfs, &p->ident, v ? v : &own, &f);
+	st = link_judge(&f, why, sizeof(why));
+	p->iwarp = f.dev && streq(f.dev->kind, "iWARP");
+	rdma_view_clear(&own);
+	changed = !p->link_checked || st != p->link || !streq(why, p->link_detail);
+	p->link_checked = true;
+	p->link = st;
+	snprintf(p->link_detail, sizeof(p->link_detail), "%s", why);
+	if (!changed || (link_status_ready(st) && !p->fsm.link_down))
+		return;
+	/* A path with a controller keeps it (the kernel retries by itself): say
+	 * what changed under it; one without says it in its transition. */
+	if (p->fsm.ctrl[0]) {
+		struct log_ctx ctx = ctx_of(p);
+
+		log_full(link_status_ready(st) ? LOG_INFO : LOG_WARNING, &ctx, "%s: link %s: %s",
+			 name_of(p, name, sizeof(name)), link_status_ready(st) ? "ready" : "not ready", why);
+	}
+	path_feed(p, &(struct path_event){ .type = link_status_ready(st) ? PATH_EV_LINK_UP : PATH_EV_LINK_DOWN,
+					   .reason = why, .random = random32() });
+}
+
+static void links_check_all(struct manager *m)
+{
+	struct rdma_view view = { 0 };
+
+	for (struct mpath *p = m->paths; p; p = p->next)
+		link_check(p, &view);
+	rdma_view_clear(&view);
+}
+
+static bool needs_tick(const struct mpath *p)
+{
+	return p->fsm.state == PATH_WAITING || p->fsm.state == PATH_BACKOFF;
+}
+
+static void probe_key(const struct ident *id, bool rdma_cm, struct probe_target *t)
+{
+	*t = (struct probe_target){ .rdma_cm = rdma_cm };
+	snprintf(t->traddr, sizeof(t->traddr), "%s", id->traddr);
+	snprintf(t->trsvcid, sizeof(t->trsvcid), "%s", id->trsvcid);
+	snprintf(t->src, sizeof(t->src), "%s", id->host_traddr);
+}
+
+static bool probe_same(const struct probe_target *a, const struct probe_target *b)
+{
+	return a->rdma_cm == b->rdma_cm && streq(a->traddr, b->traddr) && streq(a->trsvcid, b->trsvcid) &&
+	       streq(a->src, b->src);
+}
+
+static bool probes_path(const struct mpath *p)
+{
+	return p->fsm.state == PATH_BACKOFF && !p->fsm.link_down;
+}
+
+static void probe_target_of(const struct mpath *p, struct probe_target *t)
+{
+	/* iWARP listens on a TCP socket of its own: a TCP connect tells. */
+	probe_key(&p->ident, streq(p->ident.transport, "rdma") && !p->iwarp, t);
+}
+
+static void on_probe(void *userdata, const struct probe_target *t, enum probe_answer a, const char *detail)
+{
+	struct manager *m = userdata;
+
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		struct probe_target mine;
+		struct path_event ev = { .reason = detail, .random = random32() };
+
+		if (!probes_path(p))
+			continue;
+		probe_target_of(p, &mine);
+		if (!probe_same(&mine, t))
+			continue;
+		snprintf(p->probe, sizeof(p->probe), "%s", detail);
+		if (a == PROBE_UNKNOWN)
+			continue;
+		ev.type = a == PROBE_UP ? PATH_EV_TARGET_UP : PATH_EV_TARGET_DOWN;
+		path_feed(p, &ev);
+	}
+	reap(m);
+}
+
+/* One probe per distinct target port among the backing-off paths. */
+static void probe_round(struct manager *m)
+{
+	struct probe_target v[64];
+	size_t n = 0;
+
+	if (!m->prober || prober_busy(m->prober))
+		return;
+	for (struct mpath *p = m->paths; p && n < ARRAY_SIZE(v); p = p->next) {
+		struct probe_target t;
+		bool seen = false;
+
+		if (!probes_path(p))
+			continue;
+		probe_target_of(p, &t);
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = probe_same(&v[i], &t);
+		if (!seen)
+			v[n++] = t;
+	}
+	if (n)
+		prober_run(m->prober, v, n);
+}
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct manager *m = userdata;
+	bool again = false;
+
+	/* Waiting paths read their link again: an RDMA device's GIDs, say, are
+	 * filled in a moment after its add event. */
+	{
+		struct rdma_view view = { 0 };
+
+		for (struct mpath *p = m->paths; p; p = p->next)
+			if (p->fsm.state == PATH_WAITING)
+				link_check(p, &view);
+		rdma_view_clear(&view);
+	}
+	probe_round(m);
+	reap(m);
+	for (struct mpath *p = m->paths; p && !again; p = p->next)
+		again = needs_tick(p);
+	if (again) {
+		sd_event_source_set_time(s, usec + TICK_INTERVAL);
+		sd_event_source_set_enabled(s, SD_EVENT_ON);
+	}
+	return 0;
+}
+
+static void tick_arm(struct manager *m)
+{
+	int enabled = SD_EVENT_OFF;
+
+	if (m->stopping)
+		return;
+	if (m->tick) {
+		sd_event_source_get_enabled(m->tick, &enabled);
+		if (enabled != SD_EVENT_OFF)
+			return;
+		sd_event_source_set_time(m->tick, now_usec(m) + TICK_INTERVAL);
+		sd_event_source_set_enabled(m->tick, SD_EVENT_ON);
+		return;
+	}
+	if (sd_event_add_time_relative(m->loop, &m->tick, CLOCK_MONOTONIC, TICK_INTERVAL, 0, on_tick, m) < 0)
+		log_full(LOG_ERR, NULL, "cannot arm the probe timer: out of memory");
+}
+
+static int on_link_settle(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata)
+{
+	struct manager *m = userdata;
+
+	links_check_all(m);
+	reap(m);
+	return 0;
+}
+
+/* Something changed in the links (rtnetlink, udev): read them all again, once the burst is over. */
+static void links_changed(struct manager *m)
+{
+	if (!m->opts.check_links)
+		return;
+	if (m->link_settle) {
+		sd_event_source_set_time(m->link_settle, now_usec(m) + LINK_SETTLE);
+		sd_event_source_set_enabled(m->link_settle, SD_EVENT_ONESHOT);
+		return;
+	}
+	if (sd_event_add_time_relative(m->loop, &m->link_settle, CLOCK_MONOTONIC, LINK_SETTLE, 0, on_link_settle, m) < 0)
+		log_full(LOG_ERR, NULL, "cannot arm a timer: out of memory");
+}
+
+static int on_rtnl(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata)
+{
+	if (rtnl_drain(fd))
+		links_changed(userdata);
+	return 0;
+}
+
+/* Start P: adopt its controller if one with its identity exists, else
+ * connect (or wait, when its link is not ready). V: the RDMA devices, shared
+ * by the paths started together. */
+static void path_begin(struct mpath *p, const struct ctrl_info *existing, size_t n, struct rdma_view *v)
 {
 	const struct ctrl_info *c = find_existing(p, existing, n);
 	struct path_event ev = { .type = PATH_EV_START, .random = random32() };
+
+	if (!c)
+		link_check(p, v);
 
 	if (c)
 		ev = (struct path_event){ .type = PATH_EV_ADOPT, .ctrl = c->name, .live = streq(c->state, "live") };
@@ -617,6 +848,7 @@ static const struct inv_endpoint *endpoint_of(struct manager *m, const struct mp
 static void process_log(struct mpath *d, const struct disc_log *log)
 {
 	struct manager *m = d->m;
+	struct rdma_view view = { 0 };
 	const struct inv_endpoint *e = endpoint_of(m, d);
 	struct disc_plan plan;
 	struct ctrl_info *existing = NULL;
@@ -655,7 +887,7 @@ static void process_log(struct mpath *d, const struct disc_log *log)
 		if (!p)
 			continue;
 		p->listed = true;
-		path_begin(p, existing, n_existing);
+		path_begin(p, existing, n_existing, &view);
 	}
 	/* Subsystems gone from the log: keep them, or disconnect (on_removed). */
 	for (struct mpath *p = m->paths; p; p = p->next) {
@@ -694,8 +926,9 @@ static void process_log(struct mpath *d, const struct disc_log *log)
 		}
 		p = path_new(m, e, &id, true, d->depth + 1, d->id);
 		if (p)
-			path_begin(p, existing, n_existing);
+			path_begin(p, existing, n_existing, &view);
 	}
+	rdma_view_clear(&view);
 	free(existing);
 	disc_plan_free(&plan);
 	reap(m);
@@ -852,10 +1085,12 @@ static void on_uevent(struct manager *m, struct udev_device *dev)
 	case UEVENT_NS_REMOVE:
 		refresh_namespaces(m, sysname, k == UEVENT_NS_ADD);
 		break;
-	case UEVENT_CTRL_ADD:
 	case UEVENT_RDMA_ADD:
 	case UEVENT_RDMA_REMOVE:
 	case UEVENT_NET_CHANGE:
+		links_changed(m);
+		break;
+	case UEVENT_CTRL_ADD:
 	case UEVENT_IGNORE:
 	case _UEVENT_KIND_MAX:
 		break;
@@ -930,6 +1165,12 @@ int manager_new(sd_event *loop, struct inventory *inv, const struct inv_host *h,
 	m->inv = inv;
 	m->host = h;
 	m->hid = *id;
+	m->rtnl_fd = -1;
+	if (opts->probe) {
+		r = prober_new(loop, opts->probe_helper, on_probe, m, &m->prober);
+		if (r < 0)
+			goto fail;
+	}
 	r = worker_new(&m->worker);
 	if (r < 0)
 		goto fail;
@@ -948,6 +1189,12 @@ void manager_free(struct manager *m)
 	if (!m)
 		return;
 	sd_event_source_unref(m->audit);
+	sd_event_source_disable_unref(m->tick);
+	sd_event_source_disable_unref(m->link_settle);
+	sd_event_source_disable_unref(m->rtnl_src);
+	if (m->rtnl_fd >= 0)
+		close(m->rtnl_fd);
+	prober_free(m->prober);
 	sd_event_source_unref(m->mon_src);
 	sd_event_source_unref(m->worker_src);
 	if (m->mon)
@@ -989,6 +1236,8 @@ static int monitor_start(struct manager *m)
 /* Start (or adopt) the discovery path of every configured endpoint not yet managed. */
 static void start_endpoints(struct manager *m, const struct ctrl_info *existing, size_t n)
 {
+	struct rdma_view view = { 0 };
+
 	for (size_t i = 0; i < m->host->n_endpoints; i++) {
 		const struct inv_endpoint *e = &m->host->endpoints[i];
 		struct ident id;
@@ -999,8 +1248,9 @@ static void start_endpoints(struct manager *m, const struct ctrl_info *existing,
 			continue;
 		p = path_new(m, e, &id, true, 0, 0);
 		if (p)
-			path_begin(p, existing, n);
+			path_begin(p, existing, n, &view);
 	}
+	rdma_view_clear(&view);
 }
 
 int manager_start(struct manager *m)
@@ -1015,6 +1265,14 @@ int manager_start(struct manager *m)
 		/* Without events nvmfd still works, from its audit of sysfs, only slower. */
 		log_full(LOG_WARNING, NULL, "cannot start the udev monitor: %s; going on with the audit alone",
 			 strerror(-r));
+	if (m->opts.check_links) {
+		m->rtnl_fd = rtnl_open();
+		if (m->rtnl_fd < 0 ||
+		    sd_event_add_io(m->loop, &m->rtnl_src, m->rtnl_fd, EPOLLIN, on_rtnl, m) < 0)
+			/* The tick still reads waiting paths' links once a second. */
+			log_full(LOG_WARNING, NULL, "cannot watch link changes (rtnetlink): %s",
+				 strerror(m->rtnl_fd < 0 ? -m->rtnl_fd : ENOMEM));
+	}
 	r = sysfs_ctrl_scan(m->opts.sysfs, &existing, &n);
 	if (r < 0)
 		log_full(LOG_WARNING, NULL, "cannot read %s/class/nvme: %s; adopting nothing", m->opts.sysfs, strerror(-r));
@@ -1118,6 +1376,10 @@ unsigned manager_kick(struct manager *m, const char *filter)
 {
 	unsigned n = 0;
 
+	/* A kick often follows a device or link coming back (the udev rule):
+	 * read the links first, so waiting paths move on now. */
+	links_check_all(m);
+
 	for (struct mpath *p = m->paths; p; p = p->next) {
 		struct path_event ev = { .type = PATH_EV_KICK, .random = random32() };
 
@@ -1207,6 +1469,11 @@ struct json_object *manager_status_json(struct manager *m)
 		json_object_object_add(o, "reconnects", json_object_new_int((int)p->fsm.reconnects));
 		json_object_object_add(o, "attempts", json_object_new_int((int)p->fsm.attempts));
 		json_object_object_add(o, "last_error", p->fsm.last_error[0] ? json_object_new_string(p->fsm.last_error) : NULL);
+		if (p->link_checked) {
+			json_object_object_add(o, "link", json_object_new_string(link_status_to_string(p->link)));
+			json_object_object_add(o, "link_detail", json_object_new_string(p->link_detail));
+		}
+		json_object_object_add(o, "probe", p->probe[0] ? json_object_new_string(p->probe) : NULL);
 		{
 			uint64_t next = 0;
 

@@ -22,6 +22,9 @@ struct manager_options {
 	bool disconnect_on_stop;    /* SIGTERM disconnects what this daemon manages */
 	usec_t stuck_after;         /* a connect or kernel reconnect this long is "stuck"; 0: from ctrl_loss_tmo */
 	bool load_modules;          /* a reload loads the new entry's modules */
+	bool check_links;           /* paths wait for their local link (route, netdev, RDMA port) */
+	bool probe;                 /* probe a backing-off target's port (TCP connects, RDMA CM requests) */
+	const char *probe_helper;   /* run as "HELPER --probe-rdma" for RDMA CM probes; NULL: TCP probes only */
 };
 
 /* Takes INV (freed with the manager); H is its entry for this host. */

@@ -22,6 +22,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "modules.h"
+#include "probe.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/nvmfd/nvmfd.yaml"
 
@@ -34,6 +35,8 @@ struct args {
 	bool foreground;
 	bool check_config;
 	bool disconnect_on_stop;
+	bool no_link_wait;
+	bool no_probe;
 	int verbose;
 };
 
@@ -51,6 +54,8 @@ static void usage(FILE *f)
 		"      --socket PATH        the control socket (default %s)\n"
 		"      --audit-interval D   how often controller states are read (default 2s)\n"
 		"      --disconnect-on-stop disconnect what nvmfd manages when it stops\n"
+		"      --no-link-wait       connect without checking the local link (route, interface, RDMA port)\n"
+		"      --no-probe           do not probe a backing-off target's port\n"
 		"  -v, --verbose            debug messages\n"
 		"  -h, --help\n",
 		DEFAULT_CONFIG, CONTROL_DEFAULT_SOCKET);
@@ -65,6 +70,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "socket", required_argument, NULL, 'S' },  { "sysfs", required_argument, NULL, 'Y' },
 		{ "audit-interval", required_argument, NULL, 'A' },
 		{ "disconnect-on-stop", no_argument, NULL, 'D' },
+		{ "no-link-wait", no_argument, NULL, 'L' },
+		{ "no-probe", no_argument, NULL, 'P' },
 		{},
 	};
 	int c;
@@ -102,6 +109,12 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'D':
 			a->disconnect_on_stop = true;
+			break;
+		case 'L':
+			a->no_link_wait = true;
+			break;
+		case 'P':
+			a->no_probe = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -292,7 +305,11 @@ static int run_daemon(const struct args *a)
 	const struct inv_host *h = NULL;
 	struct host_identity id;
 	struct manager_options mo = { .sysfs = a->sysfs, .audit_interval = a->audit_interval,
-				      .disconnect_on_stop = a->disconnect_on_stop, .load_modules = true };
+				      .disconnect_on_stop = a->disconnect_on_stop, .load_modules = true,
+				      .check_links = !a->no_link_wait,
+				      .probe = !a->no_probe,
+				      /* RDMA CM probes run in a child of this very program (probe.h) */
+				      .probe_helper = "/proc/self/exe" };
 	sigset_t ss;
 	int r;
 
@@ -340,6 +357,9 @@ int main(int argc, char **argv)
 {
 	struct args a;
 
+	/* The RDMA CM probe's child (probe.h): not a daemon option. */
+	if (argc > 1 && streq(argv[1], "--probe-rdma"))
+		return probe_helper_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &a) < 0)
 		return 2;
 	if (a.check_config)

@@ -16,6 +16,7 @@ static const char *const state_table[_PATH_STATE_MAX] = {
 	[PATH_BACKOFF] = "backoff",
 	[PATH_FAILED] = "failed",
 	[PATH_PAUSED] = "paused",
+	[PATH_WAITING] = "waiting",
 	[PATH_DISCONNECTING] = "disconnecting",
 	[PATH_REMOVED] = "removed",
 };
@@ -35,6 +36,10 @@ static const char *const event_table[_PATH_EVENT_MAX] = {
 	[PATH_EV_STOP] = "stop",
 	[PATH_EV_DISCONNECTED] = "disconnected",
 	[PATH_EV_PAUSE] = "pause",
+	[PATH_EV_LINK_DOWN] = "link-down",
+	[PATH_EV_LINK_UP] = "link-up",
+	[PATH_EV_TARGET_DOWN] = "target-down",
+	[PATH_EV_TARGET_UP] = "target-up",
 };
 
 const char *path_state_to_string(enum path_state s)
@@ -84,6 +89,7 @@ _printf_(4, 5) static void path_enter(struct path *p, struct path_actions *a, en
 		a->flags |= PATH_ACT_CANCEL_RETRY;
 		break;
 	case PATH_IDLE:
+	case PATH_WAITING:
 	case PATH_DISCONNECTING:
 	case PATH_REMOVED:
 	case _PATH_STATE_MAX:
@@ -121,10 +127,23 @@ _printf_(4, 5) static void path_enter(struct path *p, struct path_actions *a, en
 	case PATH_REMOVED:
 		p->ctrl[0] = '\0';
 		break;
+	case PATH_WAITING:
+		/* nothing runs: the link's return moves it on */
+		snprintf(p->last_error, sizeof(p->last_error), "waiting: %s", p->link_why);
+		break;
 	case PATH_IDLE:
 	case _PATH_STATE_MAX:
 		break;
 	}
+}
+
+/* Connect now, or wait for the link first. */
+static void connect_or_wait(struct path *p, struct path_actions *a, const char *why)
+{
+	if (p->link_down)
+		path_enter(p, a, PATH_WAITING, "%s; waiting: %s", why, p->link_why);
+	else
+		path_enter(p, a, PATH_CONNECTING, "%s", why);
 }
 
 static void set_ctrl(struct path *p, const char *ctrl)
@@ -143,6 +162,11 @@ static void connect_failed(struct path *p, struct path_actions *a, const struct 
 		path_enter(p, a, PATH_DEGRADED, "already connected; adopting the existing controller");
 		return;
 	}
+	if (p->link_down) {
+		/* Not the target's fault: no attempt counted, no backoff grows. */
+		path_enter(p, a, PATH_WAITING, "connect failed: %s; waiting: %s", strempty(ev->reason), p->link_why);
+		return;
+	}
 	if (connect_class_is_permanent(ev->cls)) {
 		a->retry_in = p->timing.backoff.max;
 		path_enter(p, a, PATH_FAILED, "%s: %s; next try in the longest interval",
@@ -150,6 +174,10 @@ static void connect_failed(struct path *p, struct path_actions *a, const struct 
 		return;
 	}
 	a->retry_in = backoff_delay(&p->timing.backoff, p->attempts, ev->random);
+	/* A target lost after working: treat its port as seen down, so the
+	 * first probe that finds it answering connects at once. */
+	if (p->attempts == 0)
+		p->target_down = true;
 	p->attempts++;
 	path_enter(p, a, PATH_BACKOFF, "connect failed (attempt %u): %s", p->attempts, strempty(ev->reason));
 }
@@ -177,18 +205,32 @@ static void mark_stuck(struct path *p, struct path_actions *a, const char *why)
 static void ctrl_gone(struct path *p, struct path_actions *a, const char *why)
 {
 	p->ctrl[0] = '\0';
-	path_enter(p, a, PATH_CONNECTING, "%s", why);
+	connect_or_wait(p, a, why);
+}
+
+/* What every state keeps of the link and the probes, before it acts. */
+static void note_flags(struct path *p, const struct path_event *ev)
+{
+	if (ev->type == PATH_EV_LINK_DOWN) {
+		p->link_down = true;
+		snprintf(p->link_why, sizeof(p->link_why), "%s", strempty(ev->reason));
+	} else if (ev->type == PATH_EV_LINK_UP) {
+		p->link_down = false;
+	} else if (ev->type == PATH_EV_TARGET_DOWN) {
+		p->target_down = true;
+	}
 }
 
 struct path_actions path_handle(struct path *p, const struct path_event *ev)
 {
 	struct path_actions a = { 0 };
 
+	note_flags(p, ev);
 	switch (p->state) {
 	case PATH_IDLE:
 		switch (ev->type) {
 		case PATH_EV_START:
-			path_enter(p, &a, PATH_CONNECTING, "started");
+			connect_or_wait(p, &a, "started");
 			break;
 		case PATH_EV_ADOPT:
 			adopt(p, &a, ev);
@@ -207,6 +249,10 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_KICK:
 		case PATH_EV_DISCONNECTED:
 		case PATH_EV_PAUSE:
+		case PATH_EV_LINK_DOWN:
+		case PATH_EV_LINK_UP:
+		case PATH_EV_TARGET_DOWN:
+		case PATH_EV_TARGET_UP:
 		case _PATH_EVENT_MAX:
 			break;
 		}
@@ -218,6 +264,7 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 			set_ctrl(p, ev->ctrl);
 			if (p->ever_live)
 				p->reconnects++;
+			p->target_down = false;
 			if (p->stop_pending) {
 				path_enter(p, &a, PATH_DISCONNECTING, "connected %s after it was no longer configured", p->ctrl);
 				break;
@@ -251,6 +298,10 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_KICK:
 		case PATH_EV_DISCONNECTED:
 		case PATH_EV_PAUSE:
+		case PATH_EV_LINK_DOWN: /* the connect in flight tells; its failure then waits */
+		case PATH_EV_LINK_UP:
+		case PATH_EV_TARGET_DOWN:
+		case PATH_EV_TARGET_UP:
 		case _PATH_EVENT_MAX:
 			break;
 		}
@@ -288,6 +339,10 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_STUCK_TIMER:
 		case PATH_EV_KICK:
 		case PATH_EV_DISCONNECTED:
+		case PATH_EV_LINK_DOWN: /* the kernel holds the controller and retries by itself */
+		case PATH_EV_LINK_UP:
+		case PATH_EV_TARGET_DOWN:
+		case PATH_EV_TARGET_UP:
 		case _PATH_EVENT_MAX:
 			break;
 		}
@@ -322,6 +377,10 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_KICK:
 		case PATH_EV_DISCONNECTED:
 		case PATH_EV_PAUSE:
+		case PATH_EV_LINK_DOWN:
+		case PATH_EV_LINK_UP:
+		case PATH_EV_TARGET_DOWN:
+		case PATH_EV_TARGET_UP:
 		case _PATH_EVENT_MAX:
 			break;
 		}
@@ -342,6 +401,16 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_STOP:
 			path_enter(p, &a, PATH_REMOVED, "no longer configured");
 			break;
+		case PATH_EV_LINK_DOWN:
+			path_enter(p, &a, PATH_WAITING, "%s", p->link_why);
+			break;
+		case PATH_EV_TARGET_UP:
+			/* A refusal (FAILED) is not mended by the port being up. */
+			if (p->state == PATH_BACKOFF && p->target_down) {
+				p->target_down = false;
+				path_enter(p, &a, PATH_CONNECTING, "the target's port answers again");
+			}
+			break;
 		case PATH_EV_START:
 		case PATH_EV_CONNECTED:
 		case PATH_EV_CONNECT_FAILED:
@@ -352,6 +421,42 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_STUCK_TIMER:
 		case PATH_EV_DISCONNECTED:
 		case PATH_EV_PAUSE:
+		case PATH_EV_LINK_UP:
+		case PATH_EV_TARGET_DOWN:
+		case _PATH_EVENT_MAX:
+			break;
+		}
+		break;
+
+	case PATH_WAITING:
+		switch (ev->type) {
+		case PATH_EV_LINK_UP:
+			path_enter(p, &a, PATH_CONNECTING, "link ready%s%s", ev->reason ? ": " : "", strempty(ev->reason));
+			break;
+		case PATH_EV_LINK_DOWN:
+			/* another reason: say so */
+			snprintf(p->last_error, sizeof(p->last_error), "waiting: %s", p->link_why);
+			break;
+		case PATH_EV_ADOPT:
+			adopt(p, &a, ev);
+			break;
+		case PATH_EV_STOP:
+			path_enter(p, &a, PATH_REMOVED, "no longer configured");
+			break;
+		case PATH_EV_START:
+		case PATH_EV_CONNECTED:
+		case PATH_EV_CONNECT_FAILED:
+		case PATH_EV_CTRL_LIVE:
+		case PATH_EV_CTRL_DOWN:
+		case PATH_EV_CTRL_GONE:
+		case PATH_EV_RETRY_TIMER:
+		case PATH_EV_STABLE_TIMER:
+		case PATH_EV_STUCK_TIMER:
+		case PATH_EV_KICK: /* the manager reads the link again first; still down: nothing to try */
+		case PATH_EV_DISCONNECTED:
+		case PATH_EV_PAUSE:
+		case PATH_EV_TARGET_DOWN:
+		case PATH_EV_TARGET_UP:
 		case _PATH_EVENT_MAX:
 			break;
 		}
@@ -375,6 +480,10 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_KICK:
 		case PATH_EV_STOP:
 		case PATH_EV_PAUSE:
+		case PATH_EV_LINK_DOWN:
+		case PATH_EV_LINK_UP:
+		case PATH_EV_TARGET_DOWN:
+		case PATH_EV_TARGET_UP:
 		case _PATH_EVENT_MAX:
 			break;
 		}
@@ -383,10 +492,10 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 	case PATH_PAUSED:
 		switch (ev->type) {
 		case PATH_EV_RETRY_TIMER:
-			path_enter(p, &a, PATH_CONNECTING, "time to read the discovery log again");
+			connect_or_wait(p, &a, "time to read the discovery log again");
 			break;
 		case PATH_EV_KICK:
-			path_enter(p, &a, PATH_CONNECTING, "discovery requested");
+			connect_or_wait(p, &a, "discovery requested");
 			break;
 		case PATH_EV_DISCONNECTED:
 		case PATH_EV_CTRL_GONE:
@@ -404,6 +513,10 @@ struct path_actions path_handle(struct path *p, const struct path_event *ev)
 		case PATH_EV_STABLE_TIMER:
 		case PATH_EV_STUCK_TIMER:
 		case PATH_EV_PAUSE:
+		case PATH_EV_LINK_DOWN:
+		case PATH_EV_LINK_UP:
+		case PATH_EV_TARGET_DOWN:
+		case PATH_EV_TARGET_UP:
 		case _PATH_EVENT_MAX:
 			break;
 		}

@@ -13,6 +13,16 @@
  * from what the manager reads of the controller's state in sysfs, LIVE again
  * from NVME_EVENT=connected or that state, and a removal leads to a connect
  * of our own.
+ *
+ * A path with no controller whose local link is not ready (no RDMA device,
+ * port down, no carrier, no route) WAITs: no connects, so no backoff grows,
+ * and it connects the moment the link is back. While it backs off after a
+ * failed connect the manager probes the target's port about once a second;
+ * the port seen down and then up again ends the backoff at once: after a
+ * long outage the backoff is at its longest, and the target would otherwise
+ * wait that long (the kernel itself never comes back after ctrl_loss_tmo).
+ * Only a down-to-up change ends it, so a port that answers while connects
+ * still fail (another cause) costs no more than the backoff's own connects.
  */
 #pragma once
 
@@ -31,6 +41,7 @@ enum path_state {
 	PATH_BACKOFF,       /* no controller; the next connect waits for its timer */
 	PATH_FAILED,        /* refused for a reason retrying soon cannot mend; retried at the longest interval */
 	PATH_PAUSED,        /* a one-shot discovery controller between two reads: disconnected on purpose */
+	PATH_WAITING,       /* no controller; the local link is not ready: no connects, no backoff growth */
 	PATH_DISCONNECTING, /* no longer configured; a disconnect is under way */
 	PATH_REMOVED,       /* gone for good */
 	_PATH_STATE_MAX,
@@ -51,6 +62,10 @@ enum path_event_type {
 	PATH_EV_STOP,           /* no longer configured: disconnect */
 	PATH_EV_DISCONNECTED,   /* our disconnect is done */
 	PATH_EV_PAUSE,          /* one-shot discovery: the log is read; disconnect, read again after .pause_for */
+	PATH_EV_LINK_DOWN,      /* the local link cannot carry a connect (.reason) */
+	PATH_EV_LINK_UP,        /* it can again (.reason) */
+	PATH_EV_TARGET_DOWN,    /* a probe found nothing listening on the target's port (.reason) */
+	PATH_EV_TARGET_UP,      /* a probe found the target's port answering */
 	_PATH_EVENT_MAX,
 };
 
@@ -99,6 +114,9 @@ struct path {
 	bool stuck;
 	bool ever_live;
 	bool stop_pending;   /* STOP arrived while a connect was in flight */
+	bool link_down;      /* the last word on the local link: not ready */
+	bool target_down;    /* a probe saw the target's port down since the last connect */
+	char link_why[160];
 	char ctrl[32];       /* nvmeN while a controller exists */
 	enum connect_class last_class;
 	char last_error[256];

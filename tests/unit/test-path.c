@@ -71,6 +71,13 @@ static const struct {
 	{ PATH_FAILED, PATH_EV_ADOPT, PATH_LIVE, T | CANCEL_RETRY | ARM_STABLE },
 	{ PATH_FAILED, PATH_EV_STOP, PATH_REMOVED, T | CANCEL_RETRY },
 
+	{ PATH_BACKOFF, PATH_EV_LINK_DOWN, PATH_WAITING, T | CANCEL_RETRY },
+	{ PATH_FAILED, PATH_EV_LINK_DOWN, PATH_WAITING, T | CANCEL_RETRY },
+
+	{ PATH_WAITING, PATH_EV_LINK_UP, PATH_CONNECTING, T | CONNECT | ARM_STUCK },
+	{ PATH_WAITING, PATH_EV_ADOPT, PATH_LIVE, T | ARM_STABLE },
+	{ PATH_WAITING, PATH_EV_STOP, PATH_REMOVED, T },
+
 	{ PATH_DISCONNECTING, PATH_EV_DISCONNECTED, PATH_REMOVED, T },
 	{ PATH_DISCONNECTING, PATH_EV_CTRL_GONE, PATH_REMOVED, T },
 };
@@ -374,6 +381,91 @@ static void connect_error_test_classifies_kernel_lines_and_errnos(void **state _
 	}
 }
 
+static struct path_actions feed(struct path *p, enum path_event_type t, const char *reason)
+{
+	struct path_event ev = event(t);
+
+	ev.reason = reason;
+	return path_handle(p, &ev);
+}
+
+static void path_test_waits_for_the_link_without_counting_attempts(void **state _unused_)
+{
+	struct path p = in_state(PATH_IDLE);
+	struct path_actions a;
+
+	/* Down before the start: no connect at all. */
+	feed(&p, PATH_EV_LINK_DOWN, "no RDMA device is bound to eth1");
+	a = feed(&p, PATH_EV_START, NULL);
+	assert_int_equal(p.state, PATH_WAITING);
+	assert_false(a.flags & CONNECT);
+	assert_string_equal(p.last_error, "waiting: no RDMA device is bound to eth1");
+	/* Kicks and timers do nothing while it waits. */
+	assert_int_equal(feed(&p, PATH_EV_KICK, NULL).flags, 0);
+	assert_int_equal(feed(&p, PATH_EV_RETRY_TIMER, NULL).flags, 0);
+	/* Another reason is shown, still no connect. */
+	assert_int_equal(feed(&p, PATH_EV_LINK_DOWN, "rxe0 port 1 is DOWN").flags, 0);
+	assert_string_equal(p.last_error, "waiting: rxe0 port 1 is DOWN");
+	a = feed(&p, PATH_EV_LINK_UP, "rxe0 port 1 ACTIVE");
+	assert_int_equal(p.state, PATH_CONNECTING);
+	assert_true(a.flags & CONNECT);
+	assert_int_equal(p.attempts, 0);
+}
+
+static void path_test_a_failure_on_a_down_link_waits_instead_of_backing_off(void **state _unused_)
+{
+	struct path p = in_state(PATH_LIVE);
+	struct path_actions a;
+
+	/* The link goes while live: the kernel keeps the controller; nothing changes. */
+	assert_int_equal(feed(&p, PATH_EV_LINK_DOWN, "interface eth1 has no carrier").flags, 0);
+	assert_int_equal(p.state, PATH_LIVE);
+	/* The controller is removed: no connect, wait. */
+	a = feed(&p, PATH_EV_CTRL_GONE, NULL);
+	assert_int_equal(p.state, PATH_WAITING);
+	assert_false(a.flags & CONNECT);
+	/* A connect already in flight that fails on a down link: wait, count nothing. */
+	p = in_state(PATH_CONNECTING);
+	feed(&p, PATH_EV_LINK_DOWN, "no route to 192.0.2.1");
+	a = feed(&p, PATH_EV_CONNECT_FAILED, "rdma connection establishment failed (-19)");
+	assert_int_equal(p.state, PATH_WAITING);
+	assert_false(a.flags & ARM_RETRY);
+	assert_int_equal(p.attempts, 0);
+}
+
+static void path_test_a_probe_ends_the_backoff_only_on_down_then_up(void **state _unused_)
+{
+	struct path p = in_state(PATH_CONNECTING);
+	struct path_actions a;
+
+	/* The first failure after it worked: the port counts as seen down. */
+	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -111");
+	assert_int_equal(p.state, PATH_BACKOFF);
+	a = feed(&p, PATH_EV_TARGET_UP, "TCP connect accepted");
+	assert_int_equal(p.state, PATH_CONNECTING);
+	assert_true(a.flags & CONNECT);
+	assert_true(a.flags & CANCEL_RETRY);
+	/* That connect fails too (the port is up; something else is wrong): the
+	 * probe keeps seeing it up, and that connects no more. */
+	feed(&p, PATH_EV_CONNECT_FAILED, "Connect Invalid Parameters");
+	assert_int_equal(p.state, PATH_BACKOFF);
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(feed(&p, PATH_EV_TARGET_UP, NULL).flags, 0);
+	/* Down, then up: connect at once, whatever the backoff says. */
+	assert_int_equal(feed(&p, PATH_EV_TARGET_DOWN, "connection refused").flags, 0);
+	assert_int_equal(feed(&p, PATH_EV_TARGET_DOWN, "connection refused").flags, 0);
+	a = feed(&p, PATH_EV_TARGET_UP, NULL);
+	assert_int_equal(p.state, PATH_CONNECTING);
+	assert_string_equal(p.transition.reason, "the target's port answers again");
+	/* A refusal (FAILED) is not mended by the port answering. */
+	p = in_state(PATH_CONNECTING);
+	a = path_handle(&p, &(struct path_event){ .type = PATH_EV_CONNECT_FAILED, .cls = CONNECT_DENIED, .reason = "not allowed" });
+	assert_int_equal(p.state, PATH_FAILED);
+	feed(&p, PATH_EV_TARGET_DOWN, NULL);
+	assert_int_equal(feed(&p, PATH_EV_TARGET_UP, NULL).flags, 0);
+	assert_int_equal(p.state, PATH_FAILED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -387,6 +479,9 @@ int main(void)
 		cmocka_unit_test(path_test_reconnects_are_counted),
 		cmocka_unit_test(path_test_stuck_is_flagged_once),
 		cmocka_unit_test(path_test_pause_disconnects_and_waits_without_counting_a_loss),
+		cmocka_unit_test(path_test_waits_for_the_link_without_counting_attempts),
+		cmocka_unit_test(path_test_a_failure_on_a_down_link_waits_instead_of_backing_off),
+		cmocka_unit_test(path_test_a_probe_ends_the_backoff_only_on_down_then_up),
 		cmocka_unit_test(backoff_test_bounds_and_jitter),
 		cmocka_unit_test(backoff_test_without_jitter_is_exact),
 		cmocka_unit_test(connect_error_test_classifies_kernel_lines_and_errnos),
