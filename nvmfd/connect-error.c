@@ -14,6 +14,7 @@ static const char *const class_table[_CONNECT_CLASS_MAX] = {
 	[CONNECT_AUTH] = "authentication-failed",
 	[CONNECT_DENIED] = "host-not-allowed",
 	[CONNECT_INVALID] = "invalid-options",
+	[CONNECT_NO_SUBSYS] = "not-exported",
 };
 
 const char *connect_class_to_string(enum connect_class c)
@@ -31,6 +32,8 @@ static const struct {
 	{ "Invalid Host NQN", CONNECT_DENIED, "the target does not allow this host NQN" },
 	{ "authentication failed", CONNECT_AUTH, "DH-HMAC-CHAP authentication failed" },
 	{ "qid 0: error", CONNECT_AUTH, "DH-HMAC-CHAP authentication failed" },
+	/* nvmet answers a subsystem it does not export on the port so (nvmet_alloc_ctrl) */
+	{ "Invalid Data Parameter, subsysnqn", CONNECT_NO_SUBSYS, "the target does not export this subsystem on that port" },
 	{ "Connect Invalid Parameters", CONNECT_INVALID, "the target refused the connect parameters" },
 	{ "Connect Command Failed, Error wo/DNR", CONNECT_TRANSIENT, "the target refused the connect for now" },
 	{ "rdma connection establishment failed", CONNECT_TRANSIENT, "RDMA connection establishment failed" },

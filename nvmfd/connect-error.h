@@ -16,6 +16,7 @@ enum connect_class {
 	CONNECT_AUTH,      /* DH-HMAC-CHAP failed: retry only at the longest interval */
 	CONNECT_DENIED,    /* the target does not allow this host NQN: likewise */
 	CONNECT_INVALID,   /* options the kernel refuses: likewise */
+	CONNECT_NO_SUBSYS, /* the target does not export the subsystem on that port: likewise */
 	_CONNECT_CLASS_MAX,
 };
 
@@ -24,7 +25,7 @@ const char *connect_class_to_string(enum connect_class c);
 /* A failure whose class retries only at the longest interval. */
 static inline int connect_class_is_permanent(enum connect_class c)
 {
-	return c == CONNECT_AUTH || c == CONNECT_DENIED || c == CONNECT_INVALID;
+	return c == CONNECT_AUTH || c == CONNECT_DENIED || c == CONNECT_INVALID || c == CONNECT_NO_SUBSYS;
 }
 
 /*

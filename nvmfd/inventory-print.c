@@ -123,6 +123,8 @@ static void print_endpoint(FILE *f, const struct inv_endpoint *e)
 	fprintf(f, "        backoff: {initial: %s, max: %s, jitter: %u%%}\n", duration_format(e->backoff.initial, a),
 		duration_format(e->backoff.max, b), e->backoff.jitter_pct);
 	fprintf(f, "        on_removed: %s\n", on_removed_to_string(e->on_removed));
+	if (e->iopolicy)
+		fprintf(f, "        iopolicy: %s\n", e->iopolicy);
 }
 
 static void print_host_entry(FILE *f, const struct inv_host *h)

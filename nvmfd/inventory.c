@@ -557,7 +557,7 @@ static const char *get_key_path(struct parser *p, const yaml_node_t *n, const ch
 
 #define OPTION_KEYS                                                                             \
 	"nr_io_queues", "queue_size", "keep_alive_tmo", "reconnect_delay", "ctrl_loss_tmo",     \
-		"fast_io_fail_tmo", "backoff", "on_removed"
+		"fast_io_fail_tmo", "backoff", "on_removed", "iopolicy"
 enum {
 	OPT_NR_IO_QUEUES,
 	OPT_QUEUE_SIZE,
@@ -567,6 +567,7 @@ enum {
 	OPT_FAST_IO_FAIL_TMO,
 	OPT_BACKOFF,
 	OPT_ON_REMOVED,
+	OPT_IOPOLICY,
 	_OPT_MAX,
 };
 
@@ -574,7 +575,12 @@ struct options {
 	struct inv_fabrics fabrics;
 	struct inv_backoff backoff;
 	enum on_removed on_removed;
+	const char *iopolicy;
 };
+
+/* The native multipath I/O policies (drivers/nvme/host/multipath.c,
+ * nvme_iopolicy_names; queue-depth since 6.11). */
+static const char *const iopolicies[] = { "numa", "round-robin", "queue-depth" };
 
 /* Apply the option keys in V (indexed as above) over O. */
 static void parse_options(struct parser *p, yaml_node_t *const *v, struct options *o)
@@ -630,6 +636,17 @@ static void parse_options(struct parser *p, yaml_node_t *const *v, struct option
 			error_at(p, v[OPT_ON_REMOVED], "on_removed is keep or disconnect, not '%s'", s);
 		else if (s)
 			o->on_removed = (enum on_removed)r;
+	}
+	if (v[OPT_IOPOLICY]) {
+		const char *s = get_text(p, v[OPT_IOPOLICY], "iopolicy");
+		bool known = false;
+
+		for (size_t i = 0; s && i < ARRAY_SIZE(iopolicies); i++)
+			known |= streq(s, iopolicies[i]);
+		if (s && !known)
+			error_at(p, v[OPT_IOPOLICY], "iopolicy is numa, round-robin or queue-depth, not '%s'", s);
+		else if (s)
+			o->iopolicy = s;
 	}
 }
 
@@ -974,6 +991,7 @@ static void parse_connect(struct parser *p, yaml_node_t *n, struct inv_host *h, 
 	e.fabrics = o.fabrics;
 	e.backoff = o.backoff;
 	e.on_removed = o.on_removed;
+	e.iopolicy = o.iopolicy;
 
 	if (v[C_HOST_IFACE] && (e.host_iface = get_text(p, v[C_HOST_IFACE], "host_iface"))) {
 		size_t len = strlen(e.host_iface);
@@ -1091,7 +1109,7 @@ static void parse_host(struct parser *p, yaml_node_t *n, struct inv_host *h)
 	enum { H_NAME, H_HOSTNQN, H_HOSTID, H_MODULES, H_CONNECT, H_OPTIONS, _H_MAX = H_OPTIONS + _OPT_MAX };
 	static const char *const keys[_H_MAX] = { "name", "hostnqn", "hostid", "modules", "connect", OPTION_KEYS };
 	yaml_node_t *v[_H_MAX];
-	struct options o = { p->inv->fabrics, p->inv->backoff, p->inv->on_removed };
+	struct options o = { p->inv->fabrics, p->inv->backoff, p->inv->on_removed, p->inv->iopolicy };
 	size_t room = 0;
 
 	h->loc = loc_of(n);
@@ -1213,7 +1231,7 @@ static void parse_defaults(struct parser *p, yaml_node_t *n)
 	enum { D_TRANSPORT, D_TRSVCID, D_OPTIONS, _D_MAX = D_OPTIONS + _OPT_MAX };
 	static const char *const keys[_D_MAX] = { "transport", "trsvcid", OPTION_KEYS };
 	yaml_node_t *v[_D_MAX];
-	struct options o = { p->inv->fabrics, p->inv->backoff, p->inv->on_removed };
+	struct options o = { p->inv->fabrics, p->inv->backoff, p->inv->on_removed, p->inv->iopolicy };
 
 	if (!get_fields(p, n, "defaults", keys, _D_MAX, v))
 		return;
@@ -1230,6 +1248,7 @@ static void parse_defaults(struct parser *p, yaml_node_t *n)
 	p->inv->fabrics = o.fabrics;
 	p->inv->backoff = o.backoff;
 	p->inv->on_removed = o.on_removed;
+	p->inv->iopolicy = o.iopolicy;
 }
 
 static void parse_root(struct parser *p, yaml_node_t *root)

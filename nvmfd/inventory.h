@@ -94,6 +94,7 @@ struct inv_endpoint {
 	enum on_removed on_removed;
 	struct inv_fabrics fabrics;
 	struct inv_backoff backoff;
+	const char *iopolicy;        /* native multipath I/O policy of its subsystems; NULL: the kernel's */
 };
 
 struct inv_host {
@@ -185,6 +186,7 @@ struct inventory {
 	struct inv_fabrics fabrics; /* defaults: section, over the built-in ones */
 	struct inv_backoff backoff;
 	enum on_removed on_removed;
+	const char *iopolicy;
 	struct inv_host *hosts;
 	size_t n_hosts;
 	struct inv_target *targets;

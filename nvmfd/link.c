@@ -35,6 +35,10 @@ enum link_status link_judge(const struct link_facts *f, char *why, size_t size)
 			snprintf(why, size, "the source address for %s is not configured on any interface", f->traddr);
 		return LINK_NO_SOURCE;
 	}
+	if (f->route_err < 0 && f->route.ifname[0] && f->netdev_err == 0 && !f->netdev.admin_up) {
+		snprintf(why, size, "interface %s is down (no route to %s)", f->route.ifname, f->traddr);
+		return LINK_IF_DOWN;
+	}
 	if (f->route_err < 0) {
 		snprintf(why, size, "no route to %s: %s", f->traddr, strerror(-f->route_err));
 		return LINK_NO_ROUTE;
@@ -102,9 +106,9 @@ void link_gather(const char *sysfs, const struct ident *id, struct rdma_view *v,
 	snprintf(f->host_traddr, sizeof(f->host_traddr), "%s", id->host_traddr);
 	snprintf(f->host_iface, sizeof(f->host_iface), "%s", id->host_iface);
 	f->route_err = netroute_lookup(id->traddr, id->host_traddr, id->host_iface, &f->route);
+	f->netdev_err = f->route.ifname[0] ? netdev_read(sysfs, f->route.ifname, &f->netdev) : -ENOENT;
 	if (f->route_err < 0)
 		return;
-	f->netdev_err = netdev_read(sysfs, f->route.ifname, &f->netdev);
 	if (!f->rdma)
 		return;
 	if (!v->scanned) {

@@ -1372,6 +1372,18 @@ bool manager_owns(struct manager *m, const char *ctrl)
 	return p && p->fsm.state != PATH_REMOVED;
 }
 
+const char *manager_iopolicy(struct manager *m, const char *nqn)
+{
+	for (struct mpath *p = m->paths; p && nqn; p = p->next) {
+		const struct inv_endpoint *e;
+
+		if (p->discovery || !streq(p->ident.subsysnqn, nqn) || !(e = endpoint_of(m, p)) || !e->iopolicy)
+			continue;
+		return e->iopolicy;
+	}
+	return NULL;
+}
+
 unsigned manager_kick(struct manager *m, const char *filter)
 {
 	unsigned n = 0;

@@ -46,6 +46,9 @@ void manager_resync(struct manager *m);
 /* Whether CTRL (nvmeN) is a controller of a path this daemon manages. */
 bool manager_owns(struct manager *m, const char *ctrl);
 
+/* The native multipath I/O policy the inventory gives subsystem NQN (NULL: none). */
+const char *manager_iopolicy(struct manager *m, const char *nqn);
+
 /* Reconnect now: every path in backoff or failed (FILTER NULL), or those whose
  * subsysnqn, traddr or controller equals FILTER. Returns how many. */
 unsigned manager_kick(struct manager *m, const char *filter);

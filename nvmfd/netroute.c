@@ -91,6 +91,55 @@ static int owner_of(const struct sockaddr *src, const char *iface, struct netrou
 	return 0;
 }
 
+static bool in_subnet(const struct sockaddr *a, const struct sockaddr *addr, const struct sockaddr *mask)
+{
+	const unsigned char *x, *y, *m;
+	size_t n;
+
+	if (!mask || a->sa_family != addr->sa_family || a->sa_family != mask->sa_family)
+		return false;
+	if (a->sa_family == AF_INET) {
+		x = (const unsigned char *)&((const struct sockaddr_in *)a)->sin_addr;
+		y = (const unsigned char *)&((const struct sockaddr_in *)addr)->sin_addr;
+		m = (const unsigned char *)&((const struct sockaddr_in *)mask)->sin_addr;
+		n = 4;
+	} else {
+		x = ((const struct sockaddr_in6 *)a)->sin6_addr.s6_addr;
+		y = ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr;
+		m = ((const struct sockaddr_in6 *)mask)->sin6_addr.s6_addr;
+		n = 16;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((x[i] & m[i]) != (y[i] & m[i]))
+			return false;
+	return true;
+}
+
+/* The interface whose address is HOST_TRADDR, or whose subnet holds DST. */
+static void guess_iface(const struct sockaddr_storage *dst, const char *host_traddr, struct netroute *r)
+{
+	_cleanup_(freeifaddrsp) struct ifaddrs *ifs = NULL;
+	struct sockaddr_storage h;
+	socklen_t hlen;
+	bool by_src = host_traddr && *host_traddr && netroute_sockaddr(host_traddr, NULL, &h, &hlen) == 0;
+
+	if (getifaddrs(&ifs) < 0)
+		return;
+	for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+		if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+			continue;
+		if (by_src ? same_addr(i->ifa_addr, (struct sockaddr *)&h)
+			   : in_subnet((const struct sockaddr *)dst, i->ifa_addr, i->ifa_netmask)) {
+			inet_ntop(i->ifa_addr->sa_family,
+				  i->ifa_addr->sa_family == AF_INET ? (void *)&((struct sockaddr_in *)i->ifa_addr)->sin_addr
+								    : (void *)&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+				  r->src, sizeof(r->src));
+			owner_of(NULL, i->ifa_name, r);
+			return;
+		}
+	}
+}
+
 int netroute_lookup(const char *traddr, const char *host_traddr, const char *host_iface, struct netroute *ret)
 {
 	struct sockaddr_storage dst, src;
@@ -120,8 +169,18 @@ int netroute_lookup(const char *traddr, const char *host_traddr, const char *hos
 		if (bind(fd, (struct sockaddr *)&h, hlen) < 0)
 			return -errno; /* EADDRNOTAVAIL: not configured here */
 	}
-	if (connect(fd, (struct sockaddr *)&dst, dlen) < 0)
-		return -errno;
+	if (connect(fd, (struct sockaddr *)&dst, dlen) < 0) {
+		int err = -errno;
+
+		/* No route: an interface that is down has lost its routes, but
+		 * still holds its addresses. Name the one whose subnet holds the
+		 * target, so the caller can say it is down. */
+		if (!(host_iface && *host_iface))
+			guess_iface(&dst, host_traddr, ret);
+		else
+			owner_of(NULL, host_iface, ret);
+		return err;
+	}
 	slen = sizeof(src);
 	if (getsockname(fd, (struct sockaddr *)&src, &slen) < 0)
 		return -errno;

@@ -27,7 +27,9 @@ struct netroute {
  * destination). Returns 0; -EINVAL for an address that does not parse,
  * -ENODEV when HOST_IFACE does not exist, -EADDRNOTAVAIL when HOST_TRADDR
  * is not configured here, -ENETUNREACH (or the connect's errno) when there
- * is no route.
+ * is no route. Without a route, RET still names the interface whose subnet
+ * holds TRADDR (or that owns HOST_TRADDR, or HOST_IFACE) where there is one:
+ * an interface that is down has lost its routes, not its addresses.
  */
 int netroute_lookup(const char *traddr, const char *host_traddr, const char *host_iface, struct netroute *ret);
 

@@ -2,7 +2,9 @@
 /*
  * nvmfctl: nvmfd's command-line client, over its control socket.
  *
- *   nvmfctl [--socket PATH] status [--json] | discover [TARGET] | reconnect [PATH|--all] | reload
+ *   nvmfctl [--socket PATH] status [--json] | discover [TARGET] | reconnect [PATH|--all] | reload |
+ *           owns nvmeN | iopolicy nvme-subsysN|NQN
+ *   nvmfctl [-c FILE] [--host NAME] doctor [TARGET] [--json]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,7 +13,14 @@
 #include <string.h>
 
 #include "control.h"
+#include "diag.h"
+#include "doctor.h"
+#include "fileio.h"
+#include "hostid.h"
+#include "inventory.h"
 #include "macro.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/nvmfd/nvmfd.yaml"
 
 static void usage(FILE *f)
 {
@@ -24,9 +33,15 @@ static void usage(FILE *f)
 		"  reconnect [PATH|--all]   connect now what waits in backoff (PATH: a subsystem NQN, address or nvmeN)\n"
 		"  reload                   read the inventory again and apply the difference\n"
 		"  owns nvmeN               NVMFD_OWNED=1 if nvmfd manages that controller, else 0 (for udev)\n"
+		"  iopolicy nvme-subsysN|NQN\n"
+		"                           NVMFD_IOPOLICY=POLICY if the inventory sets one for it (for udev)\n"
+		"  doctor [TARGET] [--json] check each configured path step by step, say what fails and the fix\n"
+		"                           (TARGET: a target name or address; also without nvmfd running)\n"
 		"\n"
-		"  --socket PATH   nvmfd's control socket (default %s)\n",
-		CONTROL_DEFAULT_SOCKET);
+		"  --socket PATH   nvmfd's control socket (default %s)\n"
+		"  -c, --config FILE, --host NAME\n"
+		"                  doctor: the inventory and host entry (default %s; the host nvmfd runs as)\n",
+		CONTROL_DEFAULT_SOCKET, DEFAULT_CONFIG);
 }
 
 static const char *str(struct json_object *o, const char *key)
@@ -84,19 +99,77 @@ static void print_status(struct json_object *status)
 	}
 }
 
+/* nvmfctl doctor: runs here, with nvmfd's state when it answers. */
+static int run_doctor(const char *socket_path, const char *config, const char *host, const char *filter, bool json)
+{
+	struct json_object *req = json_object_new_object(), *reply = NULL, *status = NULL;
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+	const struct inv_host *h = NULL;
+	struct host_identity id;
+	struct doctor_env env = { .sysfs = "/sys" };
+	struct doctor_report rep;
+	int r;
+
+	json_object_object_add(req, "command", json_object_new_string("status"));
+	if (control_call(socket_path, req, 10 * USEC_PER_SEC, &reply) == 0 &&
+	    json_object_get_boolean(json_object_object_get(reply, "ok")))
+		status = json_object_object_get(reply, "status");
+	json_object_put(req);
+	/* the host nvmfd runs as, unless told */
+	if (!host && status)
+		host = str(status, "host");
+	r = inventory_load(config, &d, &inv);
+	if (r == 0)
+		r = inventory_pick_host(inv, host, &d, &h);
+	if (r == 0)
+		r = host_identity_resolve(inv, h, NULL, &d, &id);
+	diags_print(&d, stderr);
+	diags_clear(&d);
+	if (r < 0) {
+		fprintf(stderr, "nvmfctl: doctor: cannot use the inventory %s: %s\n", config, strerror(-r));
+		inventory_free(inv);
+		json_object_put(reply);
+		return 1;
+	}
+	env.status = status;
+	r = doctor_run(inv, h, &id, filter, &env, &rep);
+	if (r == -ENOENT)
+		fprintf(stderr, "nvmfctl: doctor: host %s has no path to %s\n", h->name, filter);
+	else if (r < 0)
+		fprintf(stderr, "nvmfctl: doctor: %s\n", strerror(-r));
+	if (r == 0) {
+		if (json) {
+			struct json_object *o = doctor_json(&rep);
+
+			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+			json_object_put(o);
+		} else {
+			doctor_print(stdout, &rep);
+		}
+		r = doctor_failed(&rep) ? -EIO : 0;
+	}
+	doctor_report_free(&rep);
+	inventory_free(inv);
+	json_object_put(reply);
+	return r < 0 ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
 		{ "all", no_argument, NULL, 'a' },          { "help", no_argument, NULL, 'h' },
+		{ "config", required_argument, NULL, 'c' }, { "host", required_argument, NULL, 'H' },
 		{},
 	};
-	const char *socket_path = CONTROL_DEFAULT_SOCKET, *cmd, *arg = NULL;
+	const char *socket_path = CONTROL_DEFAULT_SOCKET, *cmd, *arg = NULL, *config = DEFAULT_CONFIG, *host = NULL;
 	bool json = false, all = false;
 	struct json_object *req, *reply = NULL;
+	char nqn[256];
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "s:jah", opts, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "s:jahc:", opts, NULL)) >= 0) {
 		switch (c) {
 		case 's':
 			socket_path = optarg;
@@ -106,6 +179,12 @@ int main(int argc, char **argv)
 			break;
 		case 'a':
 			all = true;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'H':
+			host = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -122,8 +201,11 @@ int main(int argc, char **argv)
 	cmd = argv[optind++];
 	if (optind < argc)
 		arg = argv[optind++];
+	if (streq(cmd, "doctor") && optind >= argc)
+		return run_doctor(socket_path, config, host, arg, json);
 	if (optind < argc || (!streq(cmd, "status") && !streq(cmd, "discover") && !streq(cmd, "reconnect") &&
-			      !streq(cmd, "reload") && !streq(cmd, "owns")) || (streq(cmd, "owns") && !arg)) {
+			      !streq(cmd, "reload") && !streq(cmd, "owns") && !streq(cmd, "iopolicy")) ||
+	    ((streq(cmd, "owns") || streq(cmd, "iopolicy")) && !arg)) {
 		usage(stderr);
 		return 2;
 	}
@@ -132,6 +214,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* udev names the subsystem device; the daemon knows NQNs */
+	if (streq(cmd, "iopolicy") && strncmp(arg, "nvme-subsys", 11) == 0) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "/sys/class/nvme-subsystem/%s/subsysnqn", arg);
+		r = read_one_line(path, nqn, sizeof(nqn));
+		if (r < 0) {
+			fprintf(stderr, "nvmfctl: %s: %s\n", path, strerror(-r));
+			return 1;
+		}
+		arg = nqn;
+	}
 	req = json_object_new_object();
 	json_object_object_add(req, "command", json_object_new_string(cmd));
 	if (arg)
@@ -162,6 +256,11 @@ int main(int argc, char **argv)
 	} else if (streq(cmd, "owns")) {
 		/* udev's IMPORT{program} form */
 		printf("NVMFD_OWNED=%d\n", json_object_get_boolean(json_object_object_get(reply, "owned")) ? 1 : 0);
+	} else if (streq(cmd, "iopolicy")) {
+		const char *pol = str(reply, "iopolicy");
+
+		if (pol)
+			printf("NVMFD_IOPOLICY=%s\n", pol);
 	} else {
 		printf("reloaded\n");
 	}

@@ -279,6 +279,11 @@ static void on_control(void *userdata, struct json_object *req, struct json_obje
 	} else if (streq_ptr(cmd, "owns")) {
 		reply_ok(reply);
 		json_object_object_add(*reply, "owned", json_object_new_boolean(manager_owns(dm->m, arg)));
+	} else if (streq_ptr(cmd, "iopolicy")) {
+		const char *pol = manager_iopolicy(dm->m, arg);
+
+		reply_ok(reply);
+		json_object_object_add(*reply, "iopolicy", pol ? json_object_new_string(pol) : NULL);
 	} else if (streq_ptr(cmd, "discover")) {
 		reply_ok(reply);
 		json_object_object_add(*reply, "reading", json_object_new_int((int)manager_rediscover(dm->m, arg)));
@@ -294,7 +299,7 @@ static void on_control(void *userdata, struct json_object *req, struct json_obje
 		*reply = json_object_new_object();
 		json_object_object_add(*reply, "ok", json_object_new_boolean(false));
 		json_object_object_add(*reply, "error",
-				       json_object_new_string("unknown command (status, reconnect, discover, reload, owns)"));
+				       json_object_new_string("unknown command (status, reconnect, discover, reload, owns, iopolicy)"));
 	}
 }
 

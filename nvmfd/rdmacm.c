@@ -145,6 +145,7 @@ void rdmacm_probe(const char *traddr, const char *trsvcid, const char *src, int 
 			}
 			continue;
 		case RDMA_CM_EVENT_ROUTE_RESOLVED: {
+			r->resolved = true;
 			/* recfmt 0xffff: not NVMe/RDMA 1.0, refused on sight */
 			unsigned char pdata[32] = { 0xff, 0xff };
 			struct rdma_conn_param cp = { .private_data = pdata, .private_data_len = sizeof(pdata),
@@ -154,6 +155,7 @@ void rdmacm_probe(const char *traddr, const char *trsvcid, const char *src, int 
 
 			want = RDMA_CM_EVENT_ESTABLISHED;
 			if (rdma_connect(id, &cp) < 0) {
+				/* iWARP's CM sends nothing without a QP: a TCP connect tells instead */
 				set(r, RDMACM_ERROR, -errno, "connect request: %s", strerror(errno));
 				goto out;
 			}

@@ -37,6 +37,7 @@ enum rdmacm_outcome {
 struct rdmacm_result {
 	enum rdmacm_outcome outcome;
 	int err;               /* negative errno or CM status where there is one */
+	bool resolved;         /* address and route resolved */
 	char device[64];       /* the RDMA device the address resolved to */
 	char detail[160];
 };

@@ -205,6 +205,7 @@ static const struct bad_case bad_cases[] = {
 	{ "defaults:\n  backoff: {jitter: 20}\n", 2, 21, "backoff jitter is a percentage from 0% to 100%, such as 20%, not '20'" },
 	{ "defaults:\n  backoff: {initial: 1ms}\n", 2, 22, "backoff initial is from 10ms to 1h, not 1ms" },
 	{ "defaults:\n  on_removed: drop\n", 2, 15, "on_removed is keep or disconnect, not 'drop'" },
+	{ "defaults:\n  iopolicy: round_robin\n", 2, 13, "iopolicy is numa, round-robin or queue-depth, not 'round_robin'" },
 	{ "defaults:\n  transport: fc\n", 2, 14, "transport is rdma or tcp, not 'fc'" },
 	{ "defaults:\n  trsvcid: 70000\n", 2, 12, "trsvcid (the TCP or RDMA CM port) is from 1 to 65535, not 70000" },
 	/* names and NQNs */
@@ -326,9 +327,10 @@ static void inventory_test_allow_any_host_warns(void **state _unused_)
 static void inventory_test_defaults_apply_in_layers(void **state _unused_)
 {
 	static const char yaml[] = "defaults:\n  transport: tcp\n  queue_size: 64\n  ctrl_loss_tmo: forever\n"
+				   "  iopolicy: round-robin\n"
 				   "hosts:\n  - name: h1\n    queue_size: 32\n    connect:\n"
 				   "      - traddr: 192.0.2.1\n"
-				   "      - {traddr: 192.0.2.2, queue_size: 16, transport: rdma}\n";
+				   "      - {traddr: 192.0.2.2, queue_size: 16, transport: rdma, iopolicy: numa}\n";
 	struct diags d = { 0 };
 	struct inventory *inv = NULL;
 	const struct inv_endpoint *e;
@@ -344,6 +346,8 @@ static void inventory_test_defaults_apply_in_layers(void **state _unused_)
 	assert_int_equal(e[1].transport, TRANSPORT_RDMA);
 	assert_string_equal(e[1].trsvcid, TRSVCID_RDMA_DISCOVERY);
 	assert_int_equal(e[1].fabrics.queue_size, 16);            /* entry over host */
+	assert_string_equal(e[0].iopolicy, "round-robin");        /* defaults */
+	assert_string_equal(e[1].iopolicy, "numa");               /* entry over defaults */
 	inventory_free(inv);
 	diags_clear(&d);
 }

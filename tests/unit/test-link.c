@@ -72,6 +72,10 @@ static void link_test_each_failure_is_named_with_its_reason(void **state _unused
 	f.netdev.admin_up = false;
 	assert_int_equal(judge(&f, why), LINK_IF_DOWN);
 	assert_string_equal(why, "interface eth1 is down");
+	/* Down, it lost its routes too: the interface is the reason to give. */
+	f.route_err = -ENETUNREACH;
+	assert_int_equal(judge(&f, why), LINK_IF_DOWN);
+	assert_string_equal(why, "interface eth1 is down (no route to 192.0.2.1)");
 
 	f = healthy();
 	f.netdev.carrier = false;

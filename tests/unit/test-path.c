@@ -178,7 +178,7 @@ static void path_test_backoff_grows_through_failures_and_resets_when_stable(void
 
 static void path_test_permanent_failures_wait_the_longest_interval(void **state _unused_)
 {
-	static const enum connect_class permanent[] = { CONNECT_AUTH, CONNECT_DENIED, CONNECT_INVALID };
+	static const enum connect_class permanent[] = { CONNECT_AUTH, CONNECT_DENIED, CONNECT_INVALID, CONNECT_NO_SUBSYS };
 
 	for (size_t i = 0; i < ARRAY_SIZE(permanent); i++) {
 		struct path p = in_state(PATH_CONNECTING);
@@ -362,6 +362,8 @@ static void connect_error_test_classifies_kernel_lines_and_errnos(void **state _
 		  CONNECT_DENIED, "does not allow" },
 		{ -EIO, "nvme nvme0: Connect rejected: status 8 (invalid service ID).\n", CONNECT_TRANSIENT, "invalid service ID" },
 		{ -EIO, "nvme nvme0: failed to connect queue: 0 ret=386\n", CONNECT_INVALID, "parameters" },
+		{ -EIO, "nvme nvme2: Connect Invalid Data Parameter, subsysnqn \"nqn.2020-09.com.example:x\"\n", CONNECT_NO_SUBSYS,
+		  "does not export" },
 		{ -EALREADY, NULL, CONNECT_ALREADY, "already connected" },
 		{ -EINVAL, "", CONNECT_INVALID, "Invalid argument" },
 		{ -ENODEV, NULL, CONNECT_INVALID, "No such device" },
