@@ -21,6 +21,7 @@
 #include "nqn.h"
 #include "path.h"
 #include "probe.h"
+#include "rdma-watch.h"
 #include "rtnl.h"
 #include "sysfs.h"
 #include "uevent.h"
@@ -84,6 +85,7 @@ struct manager {
 	sd_event_source *tick, *link_settle, *rtnl_src;
 	int rtnl_fd;
 	struct prober *prober;
+	struct rdma_watch *rdma_watch;
 	struct mpath *paths;
 	uint64_t next_id;
 	bool ready_sent, stopping;
@@ -802,6 +804,17 @@ static void links_changed(struct manager *m)
 		log_full(LOG_ERR, NULL, "cannot arm a timer: out of memory");
 }
 
+static void on_rdma_event(void *userdata, const char *dev, unsigned port, const char *what)
+{
+	struct manager *m = userdata;
+
+	if (port)
+		log_full(LOG_INFO, NULL, "rdma %s port %u: %s", dev, port, what);
+	else
+		log_full(LOG_INFO, NULL, "rdma %s: %s", dev, what);
+	links_changed(m);
+}
+
 static int on_rtnl(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata)
 {
 	if (rtnl_drain(fd))
@@ -1086,6 +1099,10 @@ static void on_uevent(struct manager *m, struct udev_device *dev)
 		refresh_namespaces(m, sysname, k == UEVENT_NS_ADD);
 		break;
 	case UEVENT_RDMA_ADD:
+		if (m->rdma_watch)
+			rdma_watch_refresh(m->rdma_watch);
+		links_changed(m);
+		break;
 	case UEVENT_RDMA_REMOVE:
 	case UEVENT_NET_CHANGE:
 		links_changed(m);
@@ -1195,6 +1212,7 @@ void manager_free(struct manager *m)
 	if (m->rtnl_fd >= 0)
 		close(m->rtnl_fd);
 	prober_free(m->prober);
+	rdma_watch_free(m->rdma_watch);
 	sd_event_source_unref(m->mon_src);
 	sd_event_source_unref(m->worker_src);
 	if (m->mon)
@@ -1272,6 +1290,11 @@ int manager_start(struct manager *m)
 			/* The tick still reads waiting paths' links once a second. */
 			log_full(LOG_WARNING, NULL, "cannot watch link changes (rtnetlink): %s",
 				 strerror(m->rtnl_fd < 0 ? -m->rtnl_fd : ENOMEM));
+		r = rdma_watch_new(m->loop, on_rdma_event, m, &m->rdma_watch);
+		if (r < 0)
+			log_full(LOG_WARNING, NULL, "cannot watch the RDMA devices' events: %s", strerror(-r));
+		else
+			rdma_watch_refresh(m->rdma_watch);
 	}
 	r = sysfs_ctrl_scan(m->opts.sysfs, &existing, &n);
 	if (r < 0)

@@ -4,16 +4,13 @@
  * link layer, the netdev each port is bound to and the GIDs of its
  * addresses.
  *
- * A device is opened only for the moment of the query. An open verbs
- * context pins the device: on drivers without disassociate_ucontext (rxe,
- * siw and qedr among them in 6.1) removing the device waits until every
- * user closes it (drivers/infiniband/core/uverbs_main.c,
- * ib_uverbs_remove_one: wait_for_completion), and nothing tells the user to.
- * A daemon that kept contexts open to read asynchronous events would hang
- * `rdma link delete` and `rmmod qedr` for as long as it runs. So changes are
- * learnt from udev (infiniband add and remove) and rtnetlink (the port of a
- * RoCE or iWARP device follows its netdev's link: measured in the lab, rxe
- * and siw ports go DOWN with it), and the devices read again then.
+ * A device is opened only for the moment of the query: an open verbs
+ * context pins the device against removal (see rdma-watch.h, which holds
+ * contexts for the asynchronous events and lets them go in time). Changes
+ * come from those events, udev (infiniband add and remove) and rtnetlink
+ * (the port of a RoCE or iWARP device follows its netdev's link: measured in
+ * the lab, rxe and siw ports go DOWN with it); the devices are read again
+ * then.
  */
 #pragma once
 
