@@ -3,6 +3,7 @@
 #   make            build nvmfd, nvmfctl, nvmetcfg into $(BUILDDIR)
 #   make check      install missing packages, unit tests (ASan+UBSan), lab tests
 #   make demo       the lab demo (QEMU guest on Debian's kernel)
+#   make bench      the benchmarks in the lab: tests/bench/results/ (BENCH_ARGS=--quick for a trial)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make ASAN=1 UBSAN=1   sanitizer builds
 #
@@ -60,7 +61,7 @@ TESTS := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(TEST_SRCS))
 LAB_SRCS := $(wildcard tests/vm/lab-*.c)
 LAB_PROGS := $(patsubst tests/vm/%.c,$(BUILDDIR)/lab/%,$(LAB_SRCS))
 
-.PHONY: all deps check unit-tests demo install uninstall clean
+.PHONY: all deps check unit-tests demo bench install uninstall clean
 .DELETE_ON_ERROR:
 
 UNIT_INS := $(wildcard systemd/*.service.in)
@@ -114,6 +115,12 @@ check: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@BUILDDIR=$(BUILDDIR) tests/vm/demo
+
+# Figures for a report, never pass/fail (tests/bench/run).
+bench:
+	@tests/deps bench
+	@$(MAKE) --no-print-directory all
+	@BUILDDIR=$(BUILDDIR) tests/bench/run $(BENCH_ARGS)
 
 MAN5 := $(wildcard man/*.5)
 MAN8 := $(wildcard man/*.8)

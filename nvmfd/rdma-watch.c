@@ -141,13 +141,35 @@ void rdma_watch_refresh(struct rdma_watch *w)
 		ibv_free_device_list(list);
 }
 
+void rdma_watch_check(struct rdma_watch *w)
+{
+	for (struct watched *x = w ? w->list : NULL, *next; x; x = next) {
+		char path[128];
+
+		next = x->next;
+		snprintf(path, sizeof(path), "/sys/class/infiniband_verbs/%s", x->uverbs);
+		if (access(path, F_OK) < 0 && errno == ENOENT)
+			release(w, x);
+	}
+}
+
 /* The kernel's uevents: a uverbs device going away is let go at once. */
 static int on_kernel_uevent(sd_event_source *s _unused_, int fd _unused_, uint32_t revents _unused_, void *userdata)
 {
 	struct rdma_watch *w = userdata;
 	struct udev_device *d;
 
-	while ((d = udev_monitor_receive_device(w->mon))) {
+	for (;;) {
+		errno = 0;
+		d = udev_monitor_receive_device(w->mon);
+		if (!d) {
+			if (errno == ENOBUFS) {
+				/* lost some: whatever is gone from sysfs is let go */
+				rdma_watch_check(w);
+				continue;
+			}
+			break;
+		}
 		const char *action = udev_device_get_action(d), *name = udev_device_get_sysname(d);
 		struct watched *x = name ? find(w, name) : NULL;
 
@@ -181,6 +203,8 @@ int rdma_watch_new(sd_event *loop, rdma_event_t cb, void *userdata, struct rdma_
 		goto fail;
 	}
 	udev_monitor_filter_add_match_subsystem_devtype(w->mon, "infiniband_verbs", NULL);
+	/* every kernel uevent arrives here (the filter is applied after): room for bursts */
+	udev_monitor_set_receive_buffer_size(w->mon, 16 * 1024 * 1024);
 	if ((r = udev_monitor_enable_receiving(w->mon)) < 0 ||
 	    (r = sd_event_add_io(loop, &w->mon_src, udev_monitor_get_fd(w->mon), EPOLLIN, on_kernel_uevent, w)) < 0)
 		goto fail;

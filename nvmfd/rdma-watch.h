@@ -28,5 +28,9 @@ void rdma_watch_free(struct rdma_watch *w);
 /* Watch the devices not yet watched (at start, after an infiniband add). */
 void rdma_watch_refresh(struct rdma_watch *w);
 
+/* Let go of every device whose uverbs device is gone from sysfs: the
+ * safety net should a removal uevent be lost (the manager's audit calls it). */
+void rdma_watch_check(struct rdma_watch *w);
+
 /* How many devices are watched. */
 unsigned rdma_watch_count(const struct rdma_watch *w);

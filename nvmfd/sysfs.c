@@ -77,6 +77,15 @@ int sysfs_ctrl_read(const char *sysfs, const char *name, struct ctrl_info *ret)
 	return 0;
 }
 
+int sysfs_ctrl_state(const char *sysfs, const char *name, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/class/nvme/%s", sysfs, name) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	return read_attr(dir, "state", buf, size);
+}
+
 bool sysfs_is_ctrl_name(const char *n)
 {
 	if (!n || strncmp(n, "nvme", 4) != 0 || !n[4])

@@ -36,6 +36,9 @@ bool sysfs_is_ns_name(const char *name);
 /* Controller NAME under SYSFS ("/sys" in production); -ENOENT when gone. */
 int sysfs_ctrl_read(const char *sysfs, const char *name, struct ctrl_info *ret);
 
+/* Controller NAME's state alone (one read: the idle audit's); -ENOENT when gone. */
+int sysfs_ctrl_state(const char *sysfs, const char *name, char *buf, size_t size);
+
 /* Every fabrics controller (transport rdma, tcp, fc, loop), into a malloc'ed array. */
 int sysfs_ctrl_scan(const char *sysfs, struct ctrl_info **ret, size_t *ret_n);
 
