@@ -33,6 +33,9 @@
 #define MAX_REFERRAL_DEPTH 8
 /* The udev monitor's receive buffer (multipath-tools uses the same). */
 #define MONITOR_BUFFER (128 * 1024 * 1024)
+/* After a controller's removal, the pause before nvmfd connects it again
+ * (path.c, ctrl_gone: a device's removal starts with its controllers'). */
+#define GONE_SETTLE (1 * USEC_PER_SEC)
 /* How often waiting paths read their link again, and backing-off paths
  * probe their target's port: about once a second, never more. */
 #define TICK_INTERVAL (1 * USEC_PER_SEC)
@@ -162,8 +165,11 @@ static int on_timer(sd_event_source *s, uint64_t usec _unused_, void *userdata)
 	struct mpath *p = userdata;
 	struct path_event ev = { .random = random32() };
 
-	if (s == p->retry)
+	if (s == p->retry) {
+		/* the link first: a path whose link went meanwhile waits instead */
+		link_check(p, NULL);
 		ev.type = PATH_EV_RETRY_TIMER;
+	}
 	else if (s == p->stable)
 		ev.type = PATH_EV_STABLE_TIMER;
 	else
@@ -568,7 +574,7 @@ static void reap(struct manager *m)
 
 static struct path_timing timing_of(const struct manager *m, const struct inv_endpoint *e)
 {
-	struct path_timing t = { .backoff = e->backoff, .stable_after = 30 * USEC_PER_SEC };
+	struct path_timing t = { .backoff = e->backoff, .stable_after = 30 * USEC_PER_SEC, .gone_settle = GONE_SETTLE };
 	/* The kernel counts ctrl_loss_tmo in attempts (ctrl_loss_tmo / reconnect_delay),
 	 * each as long as a connect timeout: it can last several times longer than
 	 * written. Only well past that is a reconnect "stuck". */

@@ -201,11 +201,25 @@ static void mark_stuck(struct path *p, struct path_actions *a, const char *why)
 	a->flags |= PATH_ACT_TRANSITION;
 }
 
-/* The controller went away: one connect of our own at once, backoff after. */
+/*
+ * The controller went away: connect again, after a moment. A removal can be
+ * the first sign of the local RDMA device going away (nvme-rdma deletes its
+ * controllers before the device is gone), and a connect in that window
+ * binds to the dying device; by the time the moment has passed, the link
+ * check knows. The target is taken as seen down: a probe that finds its
+ * port answering connects at once.
+ */
 static void ctrl_gone(struct path *p, struct path_actions *a, const char *why)
 {
 	p->ctrl[0] = '\0';
-	connect_or_wait(p, a, why);
+	if (!p->timing.gone_settle || p->link_down) {
+		connect_or_wait(p, a, why);
+		return;
+	}
+	p->target_down = true;
+	a->retry_in = p->timing.gone_settle;
+	path_enter(p, a, PATH_BACKOFF, "%s; connecting again in %llums", why,
+		   (unsigned long long)(p->timing.gone_settle / USEC_PER_MSEC));
 }
 
 /* What every state keeps of the link and the probes, before it acts. */

@@ -104,6 +104,7 @@ struct path_timing {
 	struct inv_backoff backoff;
 	usec_t stable_after; /* live this long resets the backoff */
 	usec_t stuck_after;  /* connecting or degraded this long is "stuck" */
+	usec_t gone_settle;  /* after a controller's removal, wait this long before connecting (0: at once) */
 };
 
 struct path {

@@ -468,6 +468,35 @@ static void path_test_a_probe_ends_the_backoff_only_on_down_then_up(void **state
 	assert_int_equal(p.state, PATH_FAILED);
 }
 
+static void path_test_a_removal_settles_before_the_next_connect(void **state _unused_)
+{
+	struct path_timing t = timing;
+	struct path p;
+	struct path_actions a;
+
+	t.gone_settle = 1 * USEC_PER_SEC;
+	path_init(&p, &t);
+	p.state = PATH_LIVE;
+	snprintf(p.ctrl, sizeof(p.ctrl), "nvme3");
+	a = feed(&p, PATH_EV_CTRL_GONE, NULL);
+	assert_int_equal(p.state, PATH_BACKOFF);
+	assert_false(a.flags & CONNECT);
+	assert_true(a.flags & ARM_RETRY);
+	assert_int_equal(a.retry_in, 1 * USEC_PER_SEC);
+	assert_int_equal(p.attempts, 0);
+	assert_string_equal(p.ctrl, "");
+	/* the target counts as seen down: its port answering connects at once */
+	a = feed(&p, PATH_EV_TARGET_UP, NULL);
+	assert_int_equal(p.state, PATH_CONNECTING);
+	/* the link gone meanwhile: wait, no connect */
+	path_init(&p, &t);
+	p.state = PATH_DEGRADED;
+	feed(&p, PATH_EV_LINK_DOWN, "no RDMA device is bound to eth1");
+	a = feed(&p, PATH_EV_CTRL_GONE, NULL);
+	assert_int_equal(p.state, PATH_WAITING);
+	assert_false(a.flags & (CONNECT | ARM_RETRY));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +513,7 @@ int main(void)
 		cmocka_unit_test(path_test_waits_for_the_link_without_counting_attempts),
 		cmocka_unit_test(path_test_a_failure_on_a_down_link_waits_instead_of_backing_off),
 		cmocka_unit_test(path_test_a_probe_ends_the_backoff_only_on_down_then_up),
+		cmocka_unit_test(path_test_a_removal_settles_before_the_next_connect),
 		cmocka_unit_test(backoff_test_bounds_and_jitter),
 		cmocka_unit_test(backoff_test_without_jitter_is_exact),
 		cmocka_unit_test(connect_error_test_classifies_kernel_lines_and_errnos),
