@@ -1005,12 +1005,22 @@ static void update_status(struct manager *m)
 /* ---------------------------------------------------------------------- */
 /* events from udev and the audit */
 
+/*
+ * Read the namespaces of the paths NS (nvmeXnY, or NULL: any) may belong to
+ * again. A namespace that appears names its subsystem, so only that
+ * subsystem's paths are read: 64 paths connecting would otherwise read every
+ * path's namespaces 64 times over, on the loop, while the kernel connects.
+ */
 static void refresh_namespaces(struct manager *m, const char *ns, bool added)
 {
+	char nqn[224] = "";
+
+	if (ns && added && sysfs_ns_subsysnqn(m->opts.sysfs, ns, nqn, sizeof(nqn)) < 0)
+		nqn[0] = '\0';
 	for (struct mpath *p = m->paths; p; p = p->next) {
 		char now_ns[256];
 
-		if (p->discovery || !p->fsm.ctrl[0])
+		if (p->discovery || !p->fsm.ctrl[0] || (nqn[0] && !streq(nqn, p->ident.subsysnqn)))
 			continue;
 		if (sysfs_ctrl_namespaces(m->opts.sysfs, p->fsm.ctrl, now_ns, sizeof(now_ns)) < 0 ||
 		    streq(now_ns, p->namespaces))

@@ -86,6 +86,16 @@ int sysfs_ctrl_state(const char *sysfs, const char *name, char *buf, size_t size
 	return read_attr(dir, "state", buf, size);
 }
 
+int sysfs_ns_subsysnqn(const char *sysfs, const char *ns, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+
+	/* a head's device is its nvme-subsystem, a private namespace's its controller: both have subsysnqn */
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/class/block/%s/device", sysfs, ns) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	return read_attr(dir, "subsysnqn", buf, size);
+}
+
 bool sysfs_is_ctrl_name(const char *n)
 {
 	if (!n || strncmp(n, "nvme", 4) != 0 || !n[4])

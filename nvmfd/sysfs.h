@@ -39,6 +39,9 @@ int sysfs_ctrl_read(const char *sysfs, const char *name, struct ctrl_info *ret);
 /* Controller NAME's state alone (one read: the idle audit's); -ENOENT when gone. */
 int sysfs_ctrl_state(const char *sysfs, const char *name, char *buf, size_t size);
 
+/* The subsystem NQN of namespace block device NS (nvme2n1). */
+int sysfs_ns_subsysnqn(const char *sysfs, const char *ns, char *buf, size_t size);
+
 /* Every fabrics controller (transport rdma, tcp, fc, loop), into a malloc'ed array. */
 int sysfs_ctrl_scan(const char *sysfs, struct ctrl_info **ret, size_t *ret_n);
 
