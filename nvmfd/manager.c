@@ -532,6 +532,9 @@ static void path_apply(struct mpath *p, struct path_actions a)
 		sysfs_ctrl_namespaces(p->m->opts.sysfs, p->fsm.ctrl, p->namespaces, sizeof(p->namespaces));
 	if ((a.flags & PATH_ACT_TRANSITION) && needs_tick(p))
 		tick_arm(p->m);
+	/* what a probe found is news while the path backs off, not once it is live */
+	if ((a.flags & PATH_ACT_TRANSITION) && p->fsm.transition.to == PATH_LIVE)
+		p->probe[0] = '\0';
 	if (a.flags & PATH_ACT_TRANSITION)
 		update_status(p->m);
 }
