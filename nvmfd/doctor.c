@@ -16,6 +16,7 @@
 #include "ident.h"
 #include "link.h"
 #include "macro.h"
+#include "modules.h"
 #include "nqn.h"
 #include "rdmacm.h"
 #include "sysfs.h"
@@ -183,52 +184,33 @@ struct ctx {
 	size_t n_ctrls;
 };
 
-static bool module_loaded(const char *sysfs, const char *name)
+/* Append NAME to the list in BUF (SIZE bytes), after SEP. */
+static void append(char *buf, size_t size, const char *sep, const char *name)
 {
-	char path[512];
-	struct stat st;
+	size_t len = strlen(buf);
 
-	snprintf(path, sizeof(path), "%s/module/%.63s", sysfs, name);
-	return stat(path, &st) == 0;
+	snprintf(buf + len, size - len, "%s%s", len ? sep : "", name);
 }
 
 static void check_modules(struct ctx *c, const struct inv_endpoint *e, struct doctor_path *p)
 {
-	char need[40][64];
-	size_t n = 0;
-	char missing[256] = "", have[256] = "";
+	const char *need[40];
+	size_t n = modules_for_endpoint(c->h, e, need, 0, ARRAY_SIZE(need));
+	char missing[256] = "", args[256] = "", have[256] = "";
 
-	/* as /sys/module names them: nvme-rdma is nvme_rdma; each once */
-	for (size_t i = 0; i < c->h->n_modules + 2 && n < ARRAY_SIZE(need); i++) {
-		const char *name = i == 0 ? "nvme_fabrics" : i == 1 ? (e->transport == TRANSPORT_RDMA ? "nvme_rdma" : "nvme_tcp")
-						 : c->h->modules[i - 2];
-		bool dup = false;
-
-		snprintf(need[n], sizeof(need[n]), "%s", name);
-		for (char *x = need[n]; *x; x++)
-			if (*x == '-')
-				*x = '_';
-		for (size_t j = 0; j < n && !dup; j++)
-			dup = streq(need[j], need[n]);
-		n += !dup;
-	}
 	for (size_t i = 0; i < n; i++) {
-		char *buf = module_loaded(c->env->sysfs, need[i]) ? have : missing;
-		size_t len = strlen(buf);
-
-		snprintf(buf + len, 256 - len, "%s%.63s", len ? ", " : "", need[i]);
+		if (modules_loaded(need[i]) > 0) {
+			append(have, sizeof(have), ", ", need[i]);
+		} else {
+			append(missing, sizeof(missing), ", ", need[i]);
+			append(args, sizeof(args), " ", need[i]);
+		}
 	}
-	if (missing[0]) {
-		char list[256];
-
-		snprintf(list, sizeof(list), "%s", missing);
-		for (char *x = list; (x = strstr(x, ", ")); x++)
-			memmove(x + 1, x + 2, strlen(x + 2) + 1), *x = ' ';
-		addf(p, DOCTOR_MODULES, DOCTOR_FAIL, fixf("modprobe -a %s (nvmfd loads the host's modules when it starts)", list),
+	if (missing[0])
+		addf(p, DOCTOR_MODULES, DOCTOR_FAIL, fixf("modprobe -a %s (nvmfd loads the host's modules when it starts)", args),
 		     "not loaded: %s", missing);
-	} else {
+	else
 		addf(p, DOCTOR_MODULES, DOCTOR_PASS, NULL, "%s", have);
-	}
 }
 
 static void check_fabrics_dev(struct doctor_path *p)
@@ -289,17 +271,18 @@ static bool check_local(struct ctx *c, const struct ident *ident, bool rdma, str
 			doctor_add(p, DOCTOR_PORT_ACTIVE, DOCTOR_SKIP, "no device", NULL);
 			doctor_add(p, DOCTOR_LINK_LAYER, DOCTOR_SKIP, "no device", NULL);
 		} else {
-			if (f->port->active)
+			if (f->port->active) {
 				addf(p, DOCTOR_PORT_ACTIVE, DOCTOR_PASS, NULL, "%s port %u %s", f->dev->name, f->port->num, f->port->state);
-			else {
+			} else {
+				bool if_down = f->netdev_err == 0 && !f->netdev.admin_up;
+				bool no_carrier = f->netdev_err == 0 && !f->netdev.carrier;
+
 				addf(p, DOCTOR_PORT_ACTIVE, DOCTOR_FAIL,
-				     f->netdev_err == 0 && !f->netdev.admin_up ? fixf("ip link set %s up", ifn)
-				     : f->netdev_err == 0 && !f->netdev.carrier ? fixf("%s has no carrier: check the cable and the switch port", ifn)
+				     if_down ? fixf("ip link set %s up", ifn)
+				     : no_carrier ? fixf("%s has no carrier: check the cable and the switch port", ifn)
 				     : fixf("check the port: rdma link show %s", f->dev->name),
 				     "%s port %u is %s%s%s%s", f->dev->name, f->port->num, f->port->state,
-				     f->netdev_err == 0 && !f->netdev.admin_up ? " (" : "",
-				     f->netdev_err == 0 && !f->netdev.admin_up ? ifn : "",
-				     f->netdev_err == 0 && !f->netdev.admin_up ? " is down)" : "");
+				     if_down ? " (" : "", if_down ? ifn : "", if_down ? " is down)" : "");
 				ok = false;
 			}
 			if (streq(f->dev->kind, "RoCE") && f->route.src[0] && !port_has_gid_for(f->port, f->route.src)) {
@@ -351,27 +334,16 @@ static bool check_local(struct ctx *c, const struct ident *ident, bool rdma, str
 	return ok;
 }
 
-/* A blocking TCP connect with a timeout: 0 or a positive errno. */
+/* A TCP connect with a timeout: 0 or a positive errno. */
 static int tcp_try(const char *traddr, const char *trsvcid, const char *src)
 {
-	struct sockaddr_storage dst, from;
-	socklen_t dlen, flen;
 	_cleanup_close_ int fd = -1;
 	struct pollfd pfd;
-	int err = 0;
+	int err = 0, r = netroute_tcp_connect(traddr, trsvcid, src, &fd);
 	socklen_t len = sizeof(err);
 
-	if (netroute_sockaddr(traddr, trsvcid, &dst, &dlen) < 0)
-		return EINVAL;
-	fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return errno;
-	if (src && *src && (netroute_sockaddr(src, NULL, &from, &flen) < 0 || bind(fd, (struct sockaddr *)&from, flen) < 0))
-		return errno ?: EINVAL;
-	if (connect(fd, (struct sockaddr *)&dst, dlen) == 0)
-		return 0;
-	if (errno != EINPROGRESS)
-		return errno;
+	if (r != -EINPROGRESS)
+		return -r;
 	pfd = (struct pollfd){ .fd = fd, .events = POLLOUT };
 	if (poll(&pfd, 1, TCP_TIMEOUT_MS) <= 0)
 		return ETIMEDOUT;
@@ -516,12 +488,9 @@ static void check_subsystems(struct ctx *c, const struct inv_endpoint *e, const 
 		if (!listed(&plan, e->subsystems[i]))
 			not_listed = e->subsystems[i];
 	/* what this host is shown, filter or not */
-	for (size_t i = 0; i < log.n; i++) {
-		size_t l = strlen(names);
-
+	for (size_t i = 0; i < log.n; i++)
 		if (log.entries[i].subtype == DISC_SUBTYPE_NVME)
-			snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "", log.entries[i].subnqn);
-	}
+			append(names, sizeof(names), ", ", log.entries[i].subnqn);
 	if (!not_listed && plan.n_connect == 0) {
 		doctor_add(p, DOCTOR_DISCOVERY, DOCTOR_FAIL, "the log lists no subsystem for this host",
 			   "on the target: link a subsystem to this port and allow this host on it");
@@ -612,29 +581,31 @@ static void check_identity(struct ctx *c, struct doctor_path *p)
 	}
 }
 
+/* A string field of a status object, "" when absent. */
+static const char *field(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : "";
+}
+
 /* What nvmfd says of the paths of endpoint E. */
 static void daemon_view(struct ctx *c, const struct inv_endpoint *e, struct doctor_path *p)
 {
 	struct json_object *paths = NULL;
-	size_t len = 0;
 
 	if (!c->env->status || !json_object_object_get_ex(c->env->status, "paths", &paths))
 		return;
 	for (size_t i = 0; i < json_object_array_length(paths); i++) {
-		struct json_object *o = json_object_array_get_idx(paths, i), *v;
-		const char *tr = json_object_object_get_ex(o, "transport", &v) ? json_object_get_string(v) : "";
-		const char *ad = json_object_object_get_ex(o, "traddr", &v) ? json_object_get_string(v) : "";
-		const char *sv = json_object_object_get_ex(o, "trsvcid", &v) ? json_object_get_string(v) : "";
-		const char *kind = json_object_object_get_ex(o, "kind", &v) ? json_object_get_string(v) : "";
-		const char *nqn = json_object_object_get_ex(o, "subsysnqn", &v) ? json_object_get_string(v) : "";
-		const char *st = json_object_object_get_ex(o, "state", &v) ? json_object_get_string(v) : "";
+		struct json_object *o = json_object_array_get_idx(paths, i);
+		bool disc = streq(field(o, "kind"), "discovery");
+		char one[320];
 
-		if (!streq(tr, transport_to_string(e->transport)) || !streq(ad, e->traddr) ||
-		    (!streq(sv, e->trsvcid) && streq(kind, "discovery")))
+		if (!streq(field(o, "transport"), transport_to_string(e->transport)) || !streq(field(o, "traddr"), e->traddr) ||
+		    (disc && !streq(field(o, "trsvcid"), e->trsvcid)))
 			continue;
-		snprintf(p->daemon + len, sizeof(p->daemon) - len, "%s%s %s", len ? "; " : "",
-			 streq(kind, "discovery") ? "discovery" : nqn, st);
-		len = strlen(p->daemon);
+		snprintf(one, sizeof(one), "%s %s", disc ? "discovery" : field(o, "subsysnqn"), field(o, "state"));
+		append(p->daemon, sizeof(p->daemon), "; ", one);
 	}
 }
 

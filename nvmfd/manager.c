@@ -89,6 +89,10 @@ struct manager {
 	int rtnl_fd;
 	struct prober *prober;
 	struct rdma_watch *rdma_watch;
+	/* The RDMA devices, read once and kept until something says they
+	 * changed (udev, their events, rtnetlink, the tick): every path's link
+	 * check reads them from here. */
+	struct rdma_view rdma;
 	struct mpath *paths;
 	uint64_t next_id;
 	bool ready_sent, stopping;
@@ -153,7 +157,8 @@ static uint32_t random32(void)
 
 static void update_status(struct manager *m);
 static void path_feed(struct mpath *p, const struct path_event *ev);
-static void link_check(struct mpath *p, struct rdma_view *v);
+static void link_check(struct mpath *p);
+static void rdma_forget(struct manager *m);
 static bool needs_tick(const struct mpath *p);
 static void tick_arm(struct manager *m);
 
@@ -167,7 +172,7 @@ static int on_timer(sd_event_source *s, uint64_t usec _unused_, void *userdata)
 
 	if (s == p->retry) {
 		/* the link first: a path whose link went meanwhile waits instead */
-		link_check(p, NULL);
+		link_check(p);
 		ev.type = PATH_EV_RETRY_TIMER;
 	}
 	else if (s == p->stable)
@@ -231,8 +236,10 @@ static void connect_done(struct job *j)
 			ev.type = PATH_EV_CONNECT_FAILED;
 			ev.cls = connect_classify(c->res.err, c->res.kernel_log, reason, sizeof(reason));
 			ev.reason = reason;
-			/* Was it the local link? Then the path waits rather than backs off. */
-			link_check(p, NULL);
+			/* Was it the local link? Then the path waits rather than backs
+			 * off. A failure is news: read the devices afresh. */
+			rdma_forget(p->m);
+			link_check(p);
 		}
 		path_feed(p, &ev);
 		/* A target that refuses a persistent discovery controller: read its
@@ -627,11 +634,9 @@ static bool link_matters(const struct mpath *p)
 	return p->fsm.state != PATH_REMOVED && p->fsm.state != PATH_DISCONNECTING;
 }
 
-/* Read P's link (V: the RDMA devices, scanned once for many paths; NULL:
- * a scan of its own) and tell the machine when readiness changed. */
-static void link_check(struct mpath *p, struct rdma_view *v)
+/* Read P's link and tell the machine when readiness changed. */
+static void link_check(struct mpath *p)
 {
-	struct rdma_view own = { 0 };
 	struct link_facts f;
 	char why[160], name[512];
 	enum link_status st;
@@ -639,10 +644,9 @@ static void link_check(struct mpath *p, struct rdma_view *v)
 
 	if (!p->m->opts.check_links || !link_matters(p))
 		return;
-	link_gather(p->m->opts.sysfs, &p->ident, v ? v : &own, &f);
+	link_gather(p->m->opts.sysfs, &p->ident, &p->m->rdma, &f);
 	st = link_judge(&f, why, sizeof(why));
 	p->iwarp = f.dev && streq(f.dev->kind, "iWARP");
-	rdma_view_clear(&own);
 	changed = !p->link_checked || st != p->link || !streq(why, p->link_detail);
 	p->link_checked = true;
 	p->link = st;
@@ -661,26 +665,22 @@ static void link_check(struct mpath *p, struct rdma_view *v)
 					   .reason = why, .random = random32() });
 }
 
+/* The devices may have changed: read them again at the next link check. */
+static void rdma_forget(struct manager *m)
+{
+	rdma_view_clear(&m->rdma);
+}
+
 static void links_check_all(struct manager *m)
 {
-	struct rdma_view view = { 0 };
-
+	rdma_forget(m);
 	for (struct mpath *p = m->paths; p; p = p->next)
-		link_check(p, &view);
-	rdma_view_clear(&view);
+		link_check(p);
 }
 
 static bool needs_tick(const struct mpath *p)
 {
 	return p->fsm.state == PATH_WAITING || p->fsm.state == PATH_BACKOFF;
-}
-
-static void probe_key(const struct ident *id, bool rdma_cm, struct probe_target *t)
-{
-	*t = (struct probe_target){ .rdma_cm = rdma_cm };
-	snprintf(t->traddr, sizeof(t->traddr), "%s", id->traddr);
-	snprintf(t->trsvcid, sizeof(t->trsvcid), "%s", id->trsvcid);
-	snprintf(t->src, sizeof(t->src), "%s", id->host_traddr);
 }
 
 static bool probe_same(const struct probe_target *a, const struct probe_target *b)
@@ -697,7 +697,10 @@ static bool probes_path(const struct mpath *p)
 static void probe_target_of(const struct mpath *p, struct probe_target *t)
 {
 	/* iWARP listens on a TCP socket of its own: a TCP connect tells. */
-	probe_key(&p->ident, streq(p->ident.transport, "rdma") && !p->iwarp, t);
+	*t = (struct probe_target){ .rdma_cm = streq(p->ident.transport, "rdma") && !p->iwarp };
+	snprintf(t->traddr, sizeof(t->traddr), "%s", p->ident.traddr);
+	snprintf(t->trsvcid, sizeof(t->trsvcid), "%s", p->ident.trsvcid);
+	snprintf(t->src, sizeof(t->src), "%s", p->ident.host_traddr);
 }
 
 static void on_probe(void *userdata, const struct probe_target *t, enum probe_answer a, const char *detail)
@@ -753,14 +756,10 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 
 	/* Waiting paths read their link again: an RDMA device's GIDs, say, are
 	 * filled in a moment after its add event. */
-	{
-		struct rdma_view view = { 0 };
-
-		for (struct mpath *p = m->paths; p; p = p->next)
-			if (p->fsm.state == PATH_WAITING)
-				link_check(p, &view);
-		rdma_view_clear(&view);
-	}
+	rdma_forget(m);
+	for (struct mpath *p = m->paths; p; p = p->next)
+		if (p->fsm.state == PATH_WAITING)
+			link_check(p);
 	probe_round(m);
 	reap(m);
 	for (struct mpath *p = m->paths; p && !again; p = p->next)
@@ -832,15 +831,14 @@ static int on_rtnl(sd_event_source *s _unused_, int fd, uint32_t revents _unused
 }
 
 /* Start P: adopt its controller if one with its identity exists, else
- * connect (or wait, when its link is not ready). V: the RDMA devices, shared
- * by the paths started together. */
-static void path_begin(struct mpath *p, const struct ctrl_info *existing, size_t n, struct rdma_view *v)
+ * connect (or wait, when its link is not ready). */
+static void path_begin(struct mpath *p, const struct ctrl_info *existing, size_t n)
 {
 	const struct ctrl_info *c = find_existing(p, existing, n);
 	struct path_event ev = { .type = PATH_EV_START, .random = random32() };
 
 	if (!c)
-		link_check(p, v);
+		link_check(p);
 
 	if (c)
 		ev = (struct path_event){ .type = PATH_EV_ADOPT, .ctrl = c->name, .live = streq(c->state, "live") };
@@ -870,7 +868,6 @@ static const struct inv_endpoint *endpoint_of(struct manager *m, const struct mp
 static void process_log(struct mpath *d, const struct disc_log *log)
 {
 	struct manager *m = d->m;
-	struct rdma_view view = { 0 };
 	const struct inv_endpoint *e = endpoint_of(m, d);
 	struct disc_plan plan;
 	struct ctrl_info *existing = NULL;
@@ -909,7 +906,7 @@ static void process_log(struct mpath *d, const struct disc_log *log)
 		if (!p)
 			continue;
 		p->listed = true;
-		path_begin(p, existing, n_existing, &view);
+		path_begin(p, existing, n_existing);
 	}
 	/* Subsystems gone from the log: keep them, or disconnect (on_removed). */
 	for (struct mpath *p = m->paths; p; p = p->next) {
@@ -948,9 +945,8 @@ static void process_log(struct mpath *d, const struct disc_log *log)
 		}
 		p = path_new(m, e, &id, true, d->depth + 1, d->id);
 		if (p)
-			path_begin(p, existing, n_existing, &view);
+			path_begin(p, existing, n_existing);
 	}
-	rdma_view_clear(&view);
 	free(existing);
 	disc_plan_free(&plan);
 	reap(m);
@@ -1252,6 +1248,7 @@ void manager_free(struct manager *m)
 		close(m->rtnl_fd);
 	prober_free(m->prober);
 	rdma_watch_free(m->rdma_watch);
+	rdma_view_clear(&m->rdma);
 	sd_event_source_unref(m->mon_src);
 	sd_event_source_unref(m->worker_src);
 	if (m->mon)
@@ -1293,8 +1290,6 @@ static int monitor_start(struct manager *m)
 /* Start (or adopt) the discovery path of every configured endpoint not yet managed. */
 static void start_endpoints(struct manager *m, const struct ctrl_info *existing, size_t n)
 {
-	struct rdma_view view = { 0 };
-
 	for (size_t i = 0; i < m->host->n_endpoints; i++) {
 		const struct inv_endpoint *e = &m->host->endpoints[i];
 		struct ident id;
@@ -1305,9 +1300,8 @@ static void start_endpoints(struct manager *m, const struct ctrl_info *existing,
 			continue;
 		p = path_new(m, e, &id, true, 0, 0);
 		if (p)
-			path_begin(p, existing, n, &view);
+			path_begin(p, existing, n);
 	}
-	rdma_view_clear(&view);
 }
 
 int manager_start(struct manager *m)

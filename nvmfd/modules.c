@@ -89,10 +89,46 @@ size_t modules_for_host(const struct inv_host *h, const char **names, size_t max
 {
 	size_t n = 0;
 
+	for (size_t i = 0; i < h->n_endpoints; i++)
+		n = modules_for_endpoint(h, &h->endpoints[i], names, n, max);
+	return h->n_endpoints ? n : modules_for_endpoint(h, NULL, names, 0, max);
+}
+
+size_t modules_for_endpoint(const struct inv_host *h, const struct inv_endpoint *e, const char **names, size_t n,
+			    size_t max)
+{
 	for (size_t i = 0; i < h->n_modules; i++)
 		add_once(names, &n, max, h->modules[i]);
 	add_once(names, &n, max, "nvme-fabrics");
-	for (size_t i = 0; i < h->n_endpoints; i++)
-		add_once(names, &n, max, h->endpoints[i].transport == TRANSPORT_RDMA ? "nvme-rdma" : "nvme-tcp");
+	if (e)
+		add_once(names, &n, max, e->transport == TRANSPORT_RDMA ? "nvme-rdma" : "nvme-tcp");
 	return n;
+}
+
+int modules_loaded(const char *name)
+{
+	_cleanup_(kmod_ctx_unrefp) struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+	_cleanup_(kmod_list_freep) struct kmod_list *list = NULL;
+	struct kmod_list *it;
+	struct kmod_module *m = NULL;
+	int state;
+
+	if (!ctx)
+		return -ENOMEM;
+	/* an alias (nvme-rdma) names its module (nvme_rdma) */
+	if (kmod_module_new_from_lookup(ctx, name, &list) == 0 && list) {
+		kmod_list_foreach(it, list) {
+			m = kmod_module_get_module(it);
+			state = kmod_module_get_initstate(m);
+			kmod_module_unref(m);
+			if (state != KMOD_MODULE_LIVE && state != KMOD_MODULE_BUILTIN)
+				return 0;
+		}
+		return 1;
+	}
+	if (kmod_module_new_from_name(ctx, name, &m) < 0)
+		return 0;
+	state = kmod_module_get_initstate(m);
+	kmod_module_unref(m);
+	return state == KMOD_MODULE_LIVE || state == KMOD_MODULE_BUILTIN;
 }

@@ -22,3 +22,12 @@ int modules_load(const char *const *names, const char *const *options, size_t n,
 /* The modules a host entry needs: its own list, nvme-fabrics, and each of its
  * transports' (nvme-rdma, nvme-tcp); at most MAX names, into NAMES. */
 size_t modules_for_host(const struct inv_host *h, const char **names, size_t max);
+
+/* Those endpoint E needs (its own transport's), added after the N names
+ * already in NAMES, each once; returns the new count. */
+size_t modules_for_endpoint(const struct inv_host *h, const struct inv_endpoint *e, const char **names, size_t n,
+			    size_t max);
+
+/* Whether NAME (a module, or an alias such as nvme-rdma) is loaded or built
+ * in: 1, 0, or a negative errno. */
+int modules_loaded(const char *name);

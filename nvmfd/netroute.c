@@ -43,6 +43,31 @@ int netroute_sockaddr(const char *addr, const char *port, struct sockaddr_storag
 	return -EINVAL;
 }
 
+int netroute_tcp_connect(const char *traddr, const char *trsvcid, const char *src, int *ret_fd)
+{
+	struct sockaddr_storage dst, from;
+	socklen_t dlen, flen;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	*ret_fd = -1;
+	if ((r = netroute_sockaddr(traddr, trsvcid, &dst, &dlen)) < 0)
+		return r;
+	if (src && *src && (r = netroute_sockaddr(src, NULL, &from, &flen)) < 0)
+		return r;
+	fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (src && *src && bind(fd, (struct sockaddr *)&from, flen) < 0)
+		return -errno;
+	r = connect(fd, (struct sockaddr *)&dst, dlen) == 0 ? 0 : -errno;
+	if (r == 0 || r == -EINPROGRESS) {
+		*ret_fd = fd;
+		fd = -1;
+	}
+	return r;
+}
+
 static bool same_addr(const struct sockaddr *a, const struct sockaddr *b)
 {
 	if (a->sa_family != b->sa_family)

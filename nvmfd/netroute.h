@@ -43,5 +43,13 @@ struct netdev_state {
 /* Interface IFNAME under SYSFS ("/sys"): 0, or -ENOENT when it does not exist. */
 int netdev_read(const char *sysfs, const char *ifname, struct netdev_state *ret);
 
+/*
+ * Begin a non-blocking TCP connect to TRADDR:TRSVCID from SRC (NULL or "":
+ * the kernel picks) into *RET_FD (close-on-exec): 0 when connected at once,
+ * -EINPROGRESS while under way (wait for POLLOUT, then read SO_ERROR), or a
+ * negative errno with no socket left open.
+ */
+int netroute_tcp_connect(const char *traddr, const char *trsvcid, const char *src, int *ret_fd);
+
 /* Parse an IPv4 or IPv6 address with PORT (may be NULL: 0) into SS. */
 int netroute_sockaddr(const char *addr, const char *port, struct sockaddr_storage *ss, socklen_t *len);

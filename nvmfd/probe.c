@@ -98,30 +98,12 @@ static void tcp_start(struct prober *p, size_t idx)
 {
 	struct tcp_probe *t = &p->tcp[idx];
 	const struct probe_target *pt = &p->targets[idx];
-	struct sockaddr_storage dst, src;
-	socklen_t dlen, slen;
+	int r;
 
 	*t = (struct tcp_probe){ .p = p, .idx = idx, .fd = -1 };
-	if (netroute_sockaddr(pt->traddr, pt->trsvcid, &dst, &dlen) < 0) {
-		tcp_finish(t, EINVAL);
-		return;
-	}
-	t->fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (t->fd < 0) {
-		tcp_finish(t, errno);
-		return;
-	}
-	if (pt->src[0] && (netroute_sockaddr(pt->src, NULL, &src, &slen) < 0 ||
-			   bind(t->fd, (struct sockaddr *)&src, slen) < 0)) {
-		tcp_finish(t, errno ?: EINVAL);
-		return;
-	}
-	if (connect(t->fd, (struct sockaddr *)&dst, dlen) == 0) {
-		tcp_finish(t, 0);
-		return;
-	}
-	if (errno != EINPROGRESS) {
-		tcp_finish(t, errno);
+	r = netroute_tcp_connect(pt->traddr, pt->trsvcid, pt->src, &t->fd);
+	if (r != -EINPROGRESS) {
+		tcp_finish(t, -r);
 		return;
 	}
 	if (sd_event_add_io(p->loop, &t->io, t->fd, EPOLLOUT, on_tcp, t) < 0)

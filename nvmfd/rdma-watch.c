@@ -40,6 +40,16 @@ static void release(struct rdma_watch *w, struct watched *x)
 	free(x);
 }
 
+/* The device is going away: let it go, and say so. */
+static void removed(struct rdma_watch *w, struct watched *x)
+{
+	char name[64];
+
+	snprintf(name, sizeof(name), "%s", x->name);
+	release(w, x);
+	w->cb(w->userdata, name, 0, "removed");
+}
+
 static const char *event_name(enum ibv_event_type t)
 {
 	switch (t) {
@@ -149,7 +159,7 @@ void rdma_watch_check(struct rdma_watch *w)
 		next = x->next;
 		snprintf(path, sizeof(path), "/sys/class/infiniband_verbs/%s", x->uverbs);
 		if (access(path, F_OK) < 0 && errno == ENOENT)
-			release(w, x);
+			removed(w, x);
 	}
 }
 
@@ -174,7 +184,7 @@ static int on_kernel_uevent(sd_event_source *s _unused_, int fd _unused_, uint32
 		struct watched *x = name ? find(w, name) : NULL;
 
 		if (x && streq_ptr(action, "remove"))
-			release(w, x);
+			removed(w, x);
 		else if (!x && streq_ptr(action, "add"))
 			/* its uverbs device comes after the infiniband one */
 			rdma_watch_refresh(w);

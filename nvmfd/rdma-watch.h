@@ -19,7 +19,8 @@
 
 struct rdma_watch;
 
-/* DEV (rxe0), PORT (0 for the device), WHAT ("port active", "device fatal", ...). */
+/* DEV (rxe0), PORT (0 for the device), WHAT ("port active", "device fatal",
+ * "removed" when the watch let it go at its removal, ...). */
 typedef void (*rdma_event_t)(void *userdata, const char *dev, unsigned port, const char *what);
 
 int rdma_watch_new(sd_event *loop, rdma_event_t cb, void *userdata, struct rdma_watch **ret);

@@ -139,6 +139,26 @@ lab_soft_rdma_remove() {
 	LAB_RDMA_DEVS=
 }
 
+# lab_since T0: seconds (3 decimals) since T0, a `date +%s.%N`.
+# lab_below T LIMIT: whether T < LIMIT (fractions allowed).
+lab_since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", b - a }'; }
+lab_below() { awk -v t="$1" -v l="$2" 'BEGIN { exit !(t < l) }'; }
+
+# lab_ns_readable SUBSYSNQN: a 4 KiB direct read of that subsystem's
+# namespace 1 (its multipath head) succeeds. Polled often, so no subshells
+# (each costs much under TCG).
+lab_ns_readable() {
+	local s n d
+	for s in /sys/class/nvme-subsystem/nvme-subsys*; do
+		[[ -r $s/subsysnqn ]] && read -r n <"$s/subsysnqn" || continue
+		[[ $n == "$1" ]] || continue
+		for d in "$s"/nvme*n1; do
+			[[ -e $d ]] && dd if="/dev/${d##*/}" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null && return 0
+		done
+	done
+	return 1
+}
+
 # lab_ctrl_of SUBSYSNQN TRANSPORT: print the host controller (nvmeN) of that
 # subsystem over that transport.
 lab_ctrl_of() {
