@@ -380,7 +380,7 @@ static bool check_reach(const struct ident *ident, bool rdma, bool iwarp, struct
 			}
 			addf(p, DOCTOR_TARGET_PORT, DOCTOR_FAIL,
 			     r.outcome == RDMACM_NOT_LISTENING
-				     ? fixf("on the target: enable an rdma port at %s:%s (nvmetcfg apply; a port listens once a subsystem is linked to it)",
+				     ? fixf("on the target: enable an rdma port at %s:%s (nvmetcfg apply; a port listens once a subsystem is linked to it; nvmetcfg repair if its RDMA device went away and came back)",
 					    ident->traddr, ident->trsvcid)
 				     : fw,
 			     "%s:%s: %s", ident->traddr, ident->trsvcid, r.detail);

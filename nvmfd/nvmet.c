@@ -531,6 +531,64 @@ int nvmet_plan_make(const struct nvmet_tree *live, const struct nvmet_tree *desi
 	return 0;
 }
 
+/* Whether PLAN does anything to PORT ("ports/1") or under it. */
+static bool plan_touches(const struct nvmet_plan *plan, const char *port)
+{
+	size_t len = strlen(port);
+
+	for (size_t i = 0; plan && i < plan->n; i++)
+		if (strncmp(plan->v[i].path, port, len) == 0 && (plan->v[i].path[len] == '/' || !plan->v[i].path[len]))
+			return true;
+	return false;
+}
+
+int nvmet_plan_relisten(const struct nvmet_tree *live, const struct nvmet_plan *skip, nvmet_listen_check_t check,
+			struct nvmet_plan *plan, struct nvmet_port_check **ret, size_t *n)
+{
+	_cleanup_free_ struct nvmet_port_check *v = NULL;
+	size_t count = 0;
+	int r = 0;
+
+	*ret = NULL;
+	*n = 0;
+	if (!plan->arena && !(plan->arena = arena_new()))
+		return -ENOMEM;
+	for (size_t i = 0; i < live->n && r == 0; i++) {
+		const struct nvmet_obj *port = &live->objs[i];
+		struct nvmet_port_check *c;
+		const char *why;
+
+		if (port->kind != NVMET_PORT || !streq_ptr(attr_get(port, "addr_trtype"), "rdma") ||
+		    plan_touches(skip, port->path))
+			continue;
+		if (!v && !(v = calloc(live->n, sizeof(*v))))
+			return -ENOMEM;
+		c = &v[count];
+		*c = (struct nvmet_port_check){ .port = port->path, .traddr = strempty(attr_get(port, "addr_traddr")),
+						.trsvcid = strempty(attr_get(port, "addr_trsvcid")) };
+		for (size_t j = 0; j < live->n; j++)
+			c->n_subsystems += live->objs[j].kind == NVMET_PORT_SUBSYSTEM && streq_ptr(live->objs[j].parent, port->path);
+		if (c->n_subsystems == 0)
+			continue; /* not enabled: nothing should listen */
+		count++;
+		c->held = check(c->traddr, c->trsvcid);
+		if (c->held != 0)
+			continue;
+		why = fmt(plan->arena, "to listen again: nothing listens on rdma %s:%s", c->traddr, c->trsvcid);
+		for (size_t j = 0; j < live->n && r == 0; j++)
+			if (live->objs[j].kind == NVMET_PORT_SUBSYSTEM && streq_ptr(live->objs[j].parent, port->path))
+				r = plan_add(plan, NVMET_UNLINK, '-', live->objs[j].path, NULL, NULL, NULL, why);
+		for (size_t j = 0; j < live->n && r == 0; j++)
+			if (live->objs[j].kind == NVMET_PORT_SUBSYSTEM && streq_ptr(live->objs[j].parent, port->path))
+				r = plan_add(plan, NVMET_SYMLINK, '+', live->objs[j].path, live->objs[j].link, NULL, NULL, why);
+	}
+	if (r < 0)
+		return r;
+	*ret = TAKE_PTR(v);
+	*n = count;
+	return 0;
+}
+
 void nvmet_plan_print(FILE *f, const struct nvmet_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++) {

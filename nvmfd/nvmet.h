@@ -94,6 +94,35 @@ int nvmet_tree_read(const char *root, struct diags *diags, struct nvmet_tree *re
 /* What turns LIVE into DESIRED (DESIRED empty: clear everything). */
 int nvmet_plan_make(const struct nvmet_tree *live, const struct nvmet_tree *desired, struct nvmet_plan *ret);
 
+/*
+ * An enabled RDMA port (one with subsystems linked) and whether the kernel
+ * listens on it. On 6.1 the removal of the RDMA device under a port ends
+ * nvmet-rdma's listener for good (nvmet_rdma_cm_handler drops the listening
+ * cm_id on RDMA_CM_EVENT_DEVICE_REMOVAL; only an address change schedules
+ * nvmet_rdma_repair_port_work), while configfs still shows the port as it
+ * was. The kernel listens again only when the port is enabled anew: its last
+ * subsystem unlinked, then linked again.
+ */
+struct nvmet_port_check {
+	const char *port; /* "ports/1" */
+	const char *traddr, *trsvcid;
+	size_t n_subsystems;
+	int held; /* the check's answer: 1 listening, 0 not, a negative errno: cannot tell */
+};
+
+/* Whether something listens on TRADDR:TRSVCID: 1, 0, or a negative errno. */
+typedef int (*nvmet_listen_check_t)(const char *traddr, const char *trsvcid);
+
+/*
+ * Check each enabled RDMA port of LIVE with CHECK (but those SKIP, a plan
+ * that may be NULL, changes anyway); for each that nothing
+ * listens on, append to PLAN the removal of its subsystem links and their
+ * creation again, in that order (the port enabled anew). *RET: one entry per
+ * port checked (*N of them), pointing into LIVE; free() it.
+ */
+int nvmet_plan_relisten(const struct nvmet_tree *live, const struct nvmet_plan *skip, nvmet_listen_check_t check,
+			struct nvmet_plan *plan, struct nvmet_port_check **ret, size_t *n);
+
 /* One line per object and attribute: "+ path", "~ path: old -> new", "- path". */
 void nvmet_plan_print(FILE *f, const struct nvmet_plan *p);
 

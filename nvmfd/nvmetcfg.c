@@ -4,13 +4,17 @@
  * kernel's nvmet configfs tree by difference, so connected hosts of untouched
  * subsystems keep their connections.
  *
- *   nvmetcfg [-c FILE] [--target NAME] [--root DIR] [--no-modules] plan|apply|show|clear|check
+ *   nvmetcfg [-c FILE] [--target NAME] [--root DIR] [--no-modules] [--wait SECONDS]
+ *            plan|apply|show|clear|check|repair
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "diag.h"
@@ -18,6 +22,7 @@
 #include "macro.h"
 #include "modules.h"
 #include "nvmet.h"
+#include "rdmacm.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/nvmfd/nvmfd.yaml"
 #define DEFAULT_ROOT "/sys/kernel/config"
@@ -27,13 +32,14 @@ struct args {
 	const char *target;
 	const char *root;
 	bool load_modules;
+	unsigned wait_s;
 	const char *command;
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: nvmetcfg [-c FILE] [--target NAME] [--root DIR] [--no-modules] COMMAND\n"
+		"usage: nvmetcfg [-c FILE] [--target NAME] [--root DIR] [--no-modules] [--wait SECONDS] COMMAND\n"
 		"\n"
 		"Configure the kernel's NVMe-oF target (nvmet) from the inventory, by difference.\n"
 		"\n"
@@ -43,12 +49,15 @@ static void usage(FILE *f)
 		"  apply   load the modules and converge configfs to the entry\n"
 		"  show    print the live nvmet tree as a target entry of the inventory\n"
 		"  clear   remove everything under nvmet, in reverse order\n"
+		"  repair  enable again each RDMA port nothing listens on (its RDMA device was\n"
+		"          removed and came back); needs no inventory\n"
 		"\n"
 		"options:\n"
 		"  -c, --config FILE   the inventory (default %s; - reads standard input)\n"
 		"  -t, --target NAME   the target entry (default: named like this machine, or the only one)\n"
 		"  -r, --root DIR      the configfs mount (default %s)\n"
 		"      --no-modules    apply without loading kernel modules\n"
+		"      --wait SECONDS  repair: wait up to SECONDS for a port's RDMA device and address\n"
 		"  -h, --help\n",
 		DEFAULT_CONFIG, DEFAULT_ROOT);
 }
@@ -58,7 +67,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' }, { "target", required_argument, NULL, 't' },
 		{ "root", required_argument, NULL, 'r' },   { "no-modules", no_argument, NULL, 'M' },
-		{ "help", no_argument, NULL, 'h' },         {},
+		{ "wait", required_argument, NULL, 'w' },   { "help", no_argument, NULL, 'h' },
+		{},
 	};
 	int c;
 
@@ -77,6 +87,19 @@ static int parse_args(int argc, char **argv, struct args *a)
 		case 'M':
 			a->load_modules = false;
 			break;
+		case 'w': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || v > 3600) {
+				fprintf(stderr, "nvmetcfg: --wait takes whole seconds up to 3600, not '%s'\n", optarg);
+				return -EINVAL;
+			}
+			a->wait_s = (unsigned)v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -179,13 +202,162 @@ static int cmd_check(const struct args *a)
 	return r;
 }
 
+/* librdmacm's device node: without rdma_ucm no port can be checked. */
+#define RDMA_CM_DEV "/dev/infiniband/rdma_cm"
+
+static bool has_rdma_port(const struct nvmet_tree *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		for (size_t k = 0; t->objs[i].kind == NVMET_PORT && k < t->objs[i].n_attrs; k++)
+			if (streq(t->objs[i].attrs[k].name, "addr_trtype") && streq(t->objs[i].attrs[k].value, "rdma"))
+				return true;
+	return false;
+}
+
+/* Say what the check found of each port (QUIET: not those that listen). */
+static int relisten_report(const struct nvmet_port_check *checks, size_t n, bool quiet)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct nvmet_port_check *c = &checks[i];
+
+		if (c->held > 0 && !quiet)
+			printf("%s (rdma %s:%s): listening\n", c->port, c->traddr, c->trsvcid);
+		else if (c->held == 0)
+			printf("%s (rdma %s:%s): nothing listens (its RDMA device went away and came back): enabling it again\n",
+			       c->port, c->traddr, c->trsvcid);
+		else if (c->held < 0) {
+			bool no_dev = c->held == -ENODEV || c->held == -EADDRNOTAVAIL;
+
+			fprintf(stderr, "nvmetcfg: %s (rdma %s:%s): cannot listen: %s (%s)%s\n", c->port, c->traddr,
+				c->trsvcid, strerror(-c->held), strerrorname_np(-c->held) ?: "?",
+				no_dev ? ": no RDMA device has this address: is the RNIC's driver loaded, and the address on its interface?"
+				       : "");
+			r = -ENODEV;
+		}
+	}
+	return r;
+}
+
+/* Whether this process shares PID 1's network namespace (true when that
+ * cannot be read: the check is a guard, not a requirement). */
+static bool same_netns_as_init(void)
+{
+	struct stat self, init;
+
+	if (stat("/proc/self/ns/net", &self) < 0 || stat("/proc/1/ns/net", &init) < 0)
+		return true;
+	return self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+}
+
+/*
+ * RET: what enables anew the enabled RDMA ports of LIVE that nothing listens
+ * on (but those SKIP changes anyway). WAIT_S: how long to wait for a port's RDMA device and address (a
+ * device's add event comes before its GIDs are filled in). Each port's
+ * finding is printed; returns 0, -ENODEV when a port could not be checked,
+ * -ENOMEM.
+ */
+static int relisten_plan(const struct args *a, const struct nvmet_tree *live, const struct nvmet_plan *skip,
+			 unsigned wait_s, bool quiet, bool may_load, struct nvmet_plan *ret)
+{
+	struct timespec start, now;
+
+	*ret = (struct nvmet_plan){ 0 };
+	if (!has_rdma_port(live))
+		return 0;
+	if (access(RDMA_CM_DEV, F_OK) < 0 && may_load && a->load_modules) {
+		const char *name = "rdma_ucm";
+		struct diags d = { 0 };
+
+		modules_load(&name, NULL, 1, "nvmetcfg", &d);
+		diags_print(&d, stderr);
+		diags_clear(&d);
+	}
+	if (access(RDMA_CM_DEV, F_OK) < 0) {
+		if (!may_load)
+			return 0; /* plan: no module loaded, and nothing told */
+		fprintf(stderr, "nvmetcfg: cannot tell whether the RDMA ports listen: %s: %s (modprobe rdma_ucm)\n",
+			RDMA_CM_DEV, strerror(errno));
+		return -ENODEV;
+	}
+	if (!same_netns_as_init()) {
+		/* nvmet listens in the initial namespace: a bind elsewhere would
+		 * find every port free, and a repair would disturb healthy ones */
+		fprintf(stderr, "nvmetcfg: not in the initial network namespace: cannot tell whether the RDMA ports listen\n");
+		return -ENODEV;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		_cleanup_free_ struct nvmet_port_check *checks = NULL;
+		bool unknown = false;
+		size_t n;
+		int r = nvmet_plan_relisten(live, skip, rdmacm_port_held, ret, &checks, &n);
+
+		if (r < 0) {
+			nvmet_plan_free(ret);
+			return r;
+		}
+		for (size_t i = 0; i < n; i++)
+			unknown |= checks[i].held < 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!unknown || now.tv_sec - start.tv_sec >= (time_t)wait_s)
+			return relisten_report(checks, n, quiet);
+		nvmet_plan_free(ret);
+		usleep(250 * 1000);
+	}
+}
+
+/* Carry out PLAN one action at a time, on past a failure: a repair that
+ * unlinked a port's subsystems links each again whatever befalls another. */
+static int apply_each(const struct args *a, const struct nvmet_plan *plan)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < plan->n; i++) {
+		struct nvmet_plan one = { .v = &plan->v[i], .n = 1 };
+		struct diags d = { 0 };
+		int k = nvmet_plan_apply(a->root, &one, &d);
+
+		diags_print(&d, stderr);
+		diags_clear(&d);
+		r = r ?: k;
+	}
+	return r;
+}
+
+static int cmd_repair(const struct args *a)
+{
+	struct nvmet_tree live = { 0 };
+	struct nvmet_plan plan = { 0 };
+	int r = read_live(a, false, &live), k;
+
+	if (r < 0)
+		return r;
+	if (!has_rdma_port(&live))
+		printf("no RDMA port under %s/nvmet: nothing to check\n", a->root);
+	r = relisten_plan(a, &live, NULL, a->wait_s, false, true, &plan);
+	if (r != -ENOMEM && plan.n) {
+		nvmet_plan_print(stdout, &plan);
+		fflush(stdout);
+		if ((k = apply_each(a, &plan)) < 0) {
+			fprintf(stderr, "nvmetcfg: a port's subsystems were not all linked again: link each one listed "
+					"above by hand (ln -s), or run nvmetcfg apply\n");
+			r = r ?: k;
+		}
+	}
+	nvmet_plan_free(&plan);
+	nvmet_tree_free(&live);
+	return r;
+}
+
 /* plan, apply, clear: the difference between live and the entry (or nothing). */
 static int cmd_converge(const struct args *a, bool apply, bool clear)
 {
 	struct inventory *inv = NULL;
 	const struct inv_target *t = NULL;
 	struct nvmet_tree want = { 0 }, live = { 0 };
-	struct nvmet_plan plan = { 0 };
+	struct nvmet_plan plan = { 0 }, relisten = { 0 };
 	struct diags d = { 0 };
 	int r = 0;
 
@@ -206,9 +378,23 @@ static int cmd_converge(const struct args *a, bool apply, bool clear)
 		goto out;
 	if ((r = nvmet_plan_make(&live, &want, &plan)) < 0)
 		goto out;
+	/* A port configfs shows as the entry says may still have lost its
+	 * listener (nvmet.h): apply enables it anew, before anything else. A
+	 * port that cannot be checked is said, and stops nothing. */
+	if (!clear && (r = relisten_plan(a, &live, &plan, 0, true, apply, &relisten)) == -ENOMEM)
+		goto out;
+	nvmet_plan_print(stdout, &relisten);
 	nvmet_plan_print(stdout, &plan);
-	if (plan.n == 0)
+	if (plan.n + relisten.n == 0)
 		printf("nothing to do: %s/nvmet is as the entry says\n", a->root);
+	r = 0;
+	if (apply && relisten.n) {
+		fflush(stdout);
+		if ((r = apply_each(a, &relisten)) < 0) {
+			fprintf(stderr, "nvmetcfg: stopped; fix the cause and run %s again to converge\n", a->command);
+			goto out;
+		}
+	}
 	if (apply || clear) {
 		fflush(stdout);
 		r = nvmet_plan_apply(a->root, &plan, &d);
@@ -218,6 +404,7 @@ static int cmd_converge(const struct args *a, bool apply, bool clear)
 			fprintf(stderr, "nvmetcfg: stopped; fix the cause and run %s again to converge\n", a->command);
 	}
 out:
+	nvmet_plan_free(&relisten);
 	nvmet_plan_free(&plan);
 	nvmet_tree_free(&live);
 	nvmet_tree_free(&want);
@@ -262,8 +449,10 @@ int main(int argc, char **argv)
 		r = cmd_converge(&a, false, true);
 	else if (streq(a.command, "show"))
 		r = cmd_show(&a);
+	else if (streq(a.command, "repair"))
+		r = cmd_repair(&a);
 	else {
-		fprintf(stderr, "nvmetcfg: unknown command '%s' (plan, apply, show, clear, check)\n", a.command);
+		fprintf(stderr, "nvmetcfg: unknown command '%s' (plan, apply, show, clear, check, repair)\n", a.command);
 		return 2;
 	}
 	if (r == -ENOMEM)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "rdmacm.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -203,4 +204,33 @@ out:
 		rdma_destroy_id(id);
 	if (ch)
 		rdma_destroy_event_channel(ch);
+}
+
+static bool any_addr(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return ss->ss_family == AF_INET6 && IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+int rdmacm_port_held(const char *traddr, const char *trsvcid)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct rdma_cm_id *id = NULL;
+	int r;
+
+	if ((r = netroute_sockaddr(traddr, trsvcid, &ss, &len)) < 0)
+		return r;
+	/* no channel: a synchronous id, enough for a bind */
+	if (rdma_create_id(NULL, &id, NULL, RDMA_PS_TCP) < 0)
+		return -errno;
+	r = rdma_bind_addr(id, (struct sockaddr *)&ss) == 0 ? 0 : -errno;
+	rdma_destroy_id(id);
+	/* The kernel finds the device first, then the port: a listener's own
+	 * device is there, so a missing one means nothing can be listening
+	 * there yet, nor be made to. */
+	if (r == -EADDRINUSE || (r == -EADDRNOTAVAIL && any_addr(&ss)))
+		return 1;
+	return r;
 }

@@ -48,3 +48,13 @@ int rdmacm_outcome_from_string(const char *s);
 
 /* Probe TRADDR:TRSVCID from SRC (NULL: the kernel picks), within TIMEOUT_MS. */
 void rdmacm_probe(const char *traddr, const char *trsvcid, const char *src, int timeout_ms, struct rdmacm_result *r);
+
+/*
+ * Whether something on this machine listens on TRADDR:TRSVCID in the RDMA
+ * CM's TCP port space (the one nvmet-rdma listens in): a bind there answers
+ * EADDRINUSE (EADDRNOTAVAIL for a wildcard address) while a listener holds
+ * it (drivers/infiniband/core/cma.c, cma_check_port). Returns 1 (held), 0
+ * (free: nothing listens), or a negative errno when it cannot tell (-ENODEV:
+ * no RDMA device has the address).
+ */
+int rdmacm_port_held(const char *traddr, const char *trsvcid);

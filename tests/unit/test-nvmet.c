@@ -475,6 +475,133 @@ static void nvmet_test_clear_removes_everything(void **state _unused_)
 	diags_clear(&d);
 }
 
+/* The listen check: what it answers, and how often it was asked. */
+static int fake_held;
+static unsigned fake_calls;
+
+static int fake_check(const char *traddr, const char *trsvcid)
+{
+	assert_string_equal(traddr, "192.0.2.1");
+	assert_string_equal(trsvcid, "4420");
+	fake_calls++;
+	return fake_held;
+}
+
+/* The checks and the printed plan of a repair of the emulated root. */
+static char *relisten_for(const struct nvmet_plan *skip, struct nvmet_plan *ret_plan, size_t *ret_n, int *ret_held)
+{
+	struct diags d = { 0 };
+	struct nvmet_tree live = { 0 };
+	struct nvmet_plan plan = { 0 };
+	_cleanup_free_ struct nvmet_port_check *checks = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(nvmet_tree_read(root, &d, &live), 0);
+	assert_int_equal(nvmet_plan_relisten(&live, skip, fake_check, &plan, &checks, ret_n), 0);
+	if (*ret_n) {
+		assert_string_equal(checks[0].port, "ports/1");
+		assert_int_equal(checks[0].n_subsystems, 2);
+		*ret_held = checks[0].held;
+	}
+	f = open_memstream(&out, &len);
+	nvmet_plan_print(f, &plan);
+	fclose(f);
+	if (ret_plan)
+		*ret_plan = plan;
+	else
+		nvmet_plan_free(&plan);
+	nvmet_tree_free(&live);
+	diags_clear(&d);
+	return out;
+}
+
+#define WHY " (to listen again: nothing listens on rdma 192.0.2.1:4420)\n"
+
+static void nvmet_test_relisten_enables_a_deaf_rdma_port_anew(void **state _unused_)
+{
+	struct nvmet_plan plan;
+	struct diags d = { 0 };
+	size_t n = 0;
+	int held = 99;
+	char *out;
+
+	apply_yaml(base_yaml);
+
+	/* listening: nothing to do; only the rdma port is asked */
+	fake_held = 1, fake_calls = 0;
+	out = relisten_for(NULL, NULL, &n, &held);
+	assert_int_equal(n, 1);
+	assert_int_equal(fake_calls, 1);
+	assert_int_equal(held, 1);
+	assert_string_equal(out, "");
+	free(out);
+
+	/* cannot tell (no RDMA device has the address): said, nothing done */
+	fake_held = -ENODEV;
+	out = relisten_for(NULL, NULL, &n, &held);
+	assert_int_equal(held, -ENODEV);
+	assert_string_equal(out, "");
+	free(out);
+
+	/* deaf: every link removed, then made again, in that order */
+	fake_held = 0;
+	out = relisten_for(NULL, &plan, &n, &held);
+	{
+		/* in the order configfs lists them */
+		const char *u1 = strstr(out, "- ports/1/subsystems/" NQN1 WHY), *u2 = strstr(out, "- ports/1/subsystems/" NQN2 WHY),
+			   *l1 = strstr(out, "+ ports/1/subsystems/" NQN1 " -> subsystems/" NQN1 WHY),
+			   *l2 = strstr(out, "+ ports/1/subsystems/" NQN2 " -> subsystems/" NQN2 WHY);
+
+		assert_non_null(u1);
+		assert_non_null(u2);
+		assert_non_null(l1);
+		assert_non_null(l2);
+		assert_true(u1 < l1 && u1 < l2 && u2 < l1 && u2 < l2);
+		assert_int_equal(plan.n, 4);
+	}
+	free(out);
+	assert_int_equal(nvmet_plan_apply(root, &plan, &d), 0);
+	nvmet_plan_free(&plan);
+	assert_true(exists("ports/1/subsystems/" NQN1));
+	assert_true(exists("ports/1/subsystems/" NQN2));
+	assert_true(exists("ports/2/subsystems/" NQN2));
+	out = plan_for(base_yaml, NULL);
+	assert_string_equal(out, "");
+	free(out);
+
+	/* a port a plan changes anyway is left to that plan */
+	{
+		_cleanup_free_ char *moved = edit(base_yaml, "{id: 1, transport: rdma, traddr: 192.0.2.1", "{id: 1, transport: rdma, traddr: 192.0.2.5");
+		struct nvmet_plan change;
+		_cleanup_free_ char *p = plan_for(moved, &change);
+
+		fake_calls = 0;
+		out = relisten_for(&change, NULL, &n, &held);
+		assert_int_equal(n, 0);
+		assert_int_equal(fake_calls, 0);
+		free(out);
+		nvmet_plan_free(&change);
+	}
+
+	/* a port without subsystems is not enabled: nothing should listen */
+	{
+		char p[PATH_MAX];
+
+		snprintf(p, sizeof(p), "%s/nvmet/ports/1/subsystems/" NQN1, root);
+		assert_int_equal(unlink(p), 0);
+		snprintf(p, sizeof(p), "%s/nvmet/ports/1/subsystems/" NQN2, root);
+		assert_int_equal(unlink(p), 0);
+		fake_calls = 0;
+		out = relisten_for(NULL, NULL, &n, &held);
+		assert_int_equal(n, 0);
+		assert_int_equal(fake_calls, 0);
+		free(out);
+	}
+	diags_clear(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -484,6 +611,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(nvmet_test_failure_half_way_names_path_and_cause_then_converges, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_show_feeds_back_to_an_empty_plan, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_clear_removes_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(nvmet_test_relisten_enables_a_deaf_rdma_port_anew, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("nvmet", tests, NULL, NULL);
 }

@@ -14,6 +14,16 @@ LAB_HOST_IF=nvmfh0
 LAB_STEP="start"
 LAB_SCENARIO=${LAB_SCENARIO:-${LAB_SCRIPT_NAME:-scenario}}
 
+# A command a scenario calls that does not exist is the scenario's own bug,
+# and fails it (tests/vm/group reads the mark), also where it ran in $(...),
+# whose empty output would otherwise compare equal to another.
+LAB_MISSING_MARK=/tmp/lab-missing-command
+command_not_found_handle() {
+	printf "%s: at step '%s': no command '%s' (a bug of the scenario)\n" "$LAB_SCENARIO" "$LAB_STEP" "$1" >&2
+	printf '%s\n' "$1" >>"$LAB_MISSING_MARK"
+	return 127
+}
+
 lab_log() { printf '%s: %s\n' "$LAB_SCENARIO" "$*"; }
 
 lab_step() {
