@@ -8,6 +8,7 @@
 
 #include "hostid.h"
 #include "inventory.h"
+#include "load-inventory.h"
 #include "macro.h"
 
 #define UUID1 "6f1c2a5e-0b7d-4f7e-9c1a-2d3e4f5a6b7c"
@@ -45,19 +46,9 @@ static int teardown(void **state _unused_)
 	return rmdir(dir);
 }
 
-static struct inventory *load(const char *yaml)
-{
-	struct diags d = { 0 };
-	struct inventory *inv = NULL;
-
-	assert_int_equal(inventory_load_string("inv.yaml", yaml, strlen(yaml), &d, &inv), 0);
-	diags_clear(&d);
-	return inv;
-}
-
 static void hostid_test_inventory_values_win(void **state _unused_)
 {
-	struct inventory *inv = load("hosts:\n  - name: h\n    hostnqn: " NQN1 "\n    hostid: " UUID1 "\n");
+	struct inventory *inv = load_inventory("hosts:\n  - name: h\n    hostnqn: " NQN1 "\n    hostid: " UUID1 "\n");
 	struct diags d = { 0 };
 	struct host_identity id;
 
@@ -73,7 +64,7 @@ static void hostid_test_inventory_values_win(void **state _unused_)
 
 static void hostid_test_files_fill_in(void **state _unused_)
 {
-	struct inventory *inv = load("hosts:\n  - name: h\n");
+	struct inventory *inv = load_inventory("hosts:\n  - name: h\n");
 	struct diags d = { 0 };
 	struct host_identity id;
 
@@ -88,7 +79,7 @@ static void hostid_test_files_fill_in(void **state _unused_)
 
 static void hostid_test_mismatch_warns(void **state _unused_)
 {
-	struct inventory *inv = load("hosts:\n  - name: h\n    hostnqn: " NQN1 "\n");
+	struct inventory *inv = load_inventory("hosts:\n  - name: h\n    hostnqn: " NQN1 "\n");
 	struct diags d = { 0 };
 	struct host_identity id;
 
@@ -104,7 +95,7 @@ static void hostid_test_mismatch_warns(void **state _unused_)
 
 static void hostid_test_missing_or_bad_files_are_errors(void **state _unused_)
 {
-	struct inventory *inv = load("hosts:\n  - name: h\n");
+	struct inventory *inv = load_inventory("hosts:\n  - name: h\n");
 	struct diags d = { 0 };
 	struct host_identity id;
 

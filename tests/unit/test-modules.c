@@ -4,18 +4,9 @@
 #include <string.h>
 
 #include "inventory.h"
+#include "load-inventory.h"
 #include "macro.h"
 #include "modules.h"
-
-static struct inventory *load(const char *yaml)
-{
-	struct diags d = { 0 };
-	struct inventory *inv = NULL;
-
-	assert_int_equal(inventory_load_string("inv.yaml", yaml, strlen(yaml), &d, &inv), 0);
-	diags_clear(&d);
-	return inv;
-}
 
 #define HOST                                                    \
 	"hosts:\n"                                              \
@@ -30,7 +21,7 @@ static struct inventory *load(const char *yaml)
  * nvme-fabrics, then each transport once. */
 static void modules_test_for_host(void **state _unused_)
 {
-	struct inventory *inv = load(HOST);
+	struct inventory *inv = load_inventory(HOST);
 	const char *names[8];
 	size_t n = modules_for_host(&inv->hosts[0], names, ARRAY_SIZE(names));
 
@@ -47,7 +38,7 @@ static void modules_test_for_host(void **state _unused_)
 
 static void modules_test_for_endpoint(void **state _unused_)
 {
-	struct inventory *inv = load(HOST);
+	struct inventory *inv = load_inventory(HOST);
 	const struct inv_host *h = &inv->hosts[0];
 	const char *names[8];
 	size_t n = modules_for_endpoint(h, &h->endpoints[1], names, 0, ARRAY_SIZE(names));
@@ -66,7 +57,7 @@ static void modules_test_for_endpoint(void **state _unused_)
 
 static void modules_test_host_without_endpoints(void **state _unused_)
 {
-	struct inventory *inv = load("hosts:\n  - name: h\n");
+	struct inventory *inv = load_inventory("hosts:\n  - name: h\n");
 	const char *names[4];
 
 	assert_int_equal(modules_for_host(&inv->hosts[0], names, ARRAY_SIZE(names)), 1);
