@@ -158,7 +158,6 @@ static uint32_t random32(void)
 static void update_status(struct manager *m);
 static void path_feed(struct mpath *p, const struct path_event *ev);
 static void link_check(struct mpath *p);
-static void rdma_forget(struct manager *m);
 static bool needs_tick(const struct mpath *p);
 static void tick_arm(struct manager *m);
 
@@ -238,7 +237,7 @@ static void connect_done(struct job *j)
 			ev.reason = reason;
 			/* Was it the local link? Then the path waits rather than backs
 			 * off. A failure is news: read the devices afresh. */
-			rdma_forget(p->m);
+			rdma_view_clear(&p->m->rdma);
 			link_check(p);
 		}
 		path_feed(p, &ev);
@@ -665,15 +664,10 @@ static void link_check(struct mpath *p)
 					   .reason = why, .random = random32() });
 }
 
-/* The devices may have changed: read them again at the next link check. */
-static void rdma_forget(struct manager *m)
-{
-	rdma_view_clear(&m->rdma);
-}
-
 static void links_check_all(struct manager *m)
 {
-	rdma_forget(m);
+	/* the devices may have changed: read them again */
+	rdma_view_clear(&m->rdma);
 	for (struct mpath *p = m->paths; p; p = p->next)
 		link_check(p);
 }
@@ -756,7 +750,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 
 	/* Waiting paths read their link again: an RDMA device's GIDs, say, are
 	 * filled in a moment after its add event. */
-	rdma_forget(m);
+	rdma_view_clear(&m->rdma);
 	for (struct mpath *p = m->paths; p; p = p->next)
 		if (p->fsm.state == PATH_WAITING)
 			link_check(p);

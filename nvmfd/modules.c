@@ -17,6 +17,27 @@ static void kmod_list_freep(struct kmod_list **l)
 	kmod_module_unref_list(*l);
 }
 
+/* Whether M is in the running kernel: loaded and live, or built in. */
+static bool live_or_builtin(struct kmod_module *m)
+{
+	int state = kmod_module_get_initstate(m);
+
+	return state == KMOD_MODULE_LIVE || state == KMOD_MODULE_BUILTIN;
+}
+
+/* The same for NAME, a module's own name (no alias resolution). */
+static bool name_live_or_builtin(struct kmod_ctx *ctx, const char *name)
+{
+	struct kmod_module *m = NULL;
+	bool r;
+
+	if (kmod_module_new_from_name(ctx, name, &m) < 0)
+		return false;
+	r = live_or_builtin(m);
+	kmod_module_unref(m);
+	return r;
+}
+
 static int load_one(struct kmod_ctx *ctx, const char *name, const char *options, const char *who,
 		    struct diags *diags)
 {
@@ -31,15 +52,8 @@ static int load_one(struct kmod_ctx *ctx, const char *name, const char *options,
 	}
 	if (!list) {
 		/* Built into the kernel, or not there at all. */
-		struct kmod_module *m = NULL;
-
-		if (kmod_module_new_from_name(ctx, name, &m) == 0) {
-			int state = kmod_module_get_initstate(m);
-
-			kmod_module_unref(m);
-			if (state == KMOD_MODULE_BUILTIN || state == KMOD_MODULE_LIVE)
-				return 0;
-		}
+		if (name_live_or_builtin(ctx, name))
+			return 0;
 		diags_add(diags, DIAG_ERROR, who, 0, 0, "module %s: not found for this kernel", name);
 		return -ENOENT;
 	}
@@ -110,25 +124,20 @@ int modules_loaded(const char *name)
 	_cleanup_(kmod_ctx_unrefp) struct kmod_ctx *ctx = kmod_new(NULL, NULL);
 	_cleanup_(kmod_list_freep) struct kmod_list *list = NULL;
 	struct kmod_list *it;
-	struct kmod_module *m = NULL;
-	int state;
 
 	if (!ctx)
 		return -ENOMEM;
 	/* an alias (nvme-rdma) names its module (nvme_rdma) */
 	if (kmod_module_new_from_lookup(ctx, name, &list) == 0 && list) {
 		kmod_list_foreach(it, list) {
-			m = kmod_module_get_module(it);
-			state = kmod_module_get_initstate(m);
+			struct kmod_module *m = kmod_module_get_module(it);
+			bool up = live_or_builtin(m);
+
 			kmod_module_unref(m);
-			if (state != KMOD_MODULE_LIVE && state != KMOD_MODULE_BUILTIN)
+			if (!up)
 				return 0;
 		}
 		return 1;
 	}
-	if (kmod_module_new_from_name(ctx, name, &m) < 0)
-		return 0;
-	state = kmod_module_get_initstate(m);
-	kmod_module_unref(m);
-	return state == KMOD_MODULE_LIVE || state == KMOD_MODULE_BUILTIN;
+	return name_live_or_builtin(ctx, name);
 }

@@ -531,6 +531,14 @@ int nvmet_plan_make(const struct nvmet_tree *live, const struct nvmet_tree *desi
 	return 0;
 }
 
+bool nvmet_tree_has_rdma_port(const struct nvmet_tree *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (t->objs[i].kind == NVMET_PORT && streq_ptr(attr_get(&t->objs[i], "addr_trtype"), "rdma"))
+			return true;
+	return false;
+}
+
 /* Whether PLAN does anything to PORT ("ports/1") or under it. */
 static bool plan_touches(const struct nvmet_plan *plan, const char *port)
 {
@@ -683,8 +691,10 @@ static int write_attr(const char *path, const char *value)
 	return 0;
 }
 
-int nvmet_plan_apply(const char *root, const struct nvmet_plan *p, struct diags *diags)
+int nvmet_plan_apply(const char *root, const struct nvmet_plan *p, bool keep_going, struct diags *diags)
 {
+	int first = 0;
+
 	for (size_t i = 0; i < p->n; i++) {
 		const struct nvmet_action *a = &p->v[i];
 		char path[PATH_MAX], target[PATH_MAX];
@@ -726,9 +736,11 @@ int nvmet_plan_apply(const char *root, const struct nvmet_plan *p, struct diags 
 		else
 			diags_add(diags, DIAG_ERROR, path, 0, 0, "%s: %s (%s)%s%s", what, strerror(-r),
 				  strerrorname_np(-r) ?: "?", cause ? ": " : "", strempty(cause));
-		return r;
+		if (!keep_going)
+			return r;
+		first = first ?: r;
 	}
-	return 0;
+	return first;
 }
 
 /* ---------------------------------------------------------------------- */

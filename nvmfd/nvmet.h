@@ -129,9 +129,14 @@ void nvmet_plan_print(FILE *f, const struct nvmet_plan *p);
 /*
  * Carry the plan out under ROOT, in order. Stops at the first failure, with
  * the configfs path, the errno and the likely cause in DIAGS, and returns
- * the negative errno; running it again after a fix converges.
+ * the negative errno; running it again after a fix converges. KEEP_GOING:
+ * carries on past a failure (each in DIAGS) and returns the first, for a
+ * repair whose every link must be tried again whatever befalls another.
  */
-int nvmet_plan_apply(const char *root, const struct nvmet_plan *p, struct diags *diags);
+int nvmet_plan_apply(const char *root, const struct nvmet_plan *p, bool keep_going, struct diags *diags);
+
+/* Whether T has an RDMA port (enabled or not). */
+bool nvmet_tree_has_rdma_port(const struct nvmet_tree *t);
 
 /* The live tree as an inventory target entry named NAME, for `show`. */
 int nvmet_tree_to_target(const struct nvmet_tree *t, const char *name, struct arena *arena,

@@ -205,15 +205,6 @@ static int cmd_check(const struct args *a)
 /* librdmacm's device node: without rdma_ucm no port can be checked. */
 #define RDMA_CM_DEV "/dev/infiniband/rdma_cm"
 
-static bool has_rdma_port(const struct nvmet_tree *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		for (size_t k = 0; t->objs[i].kind == NVMET_PORT && k < t->objs[i].n_attrs; k++)
-			if (streq(t->objs[i].attrs[k].name, "addr_trtype") && streq(t->objs[i].attrs[k].value, "rdma"))
-				return true;
-	return false;
-}
-
 /* Say what the check found of each port (QUIET: not those that listen). */
 static int relisten_report(const struct nvmet_port_check *checks, size_t n, bool quiet)
 {
@@ -264,7 +255,7 @@ static int relisten_plan(const struct args *a, const struct nvmet_tree *live, co
 	struct timespec start, now;
 
 	*ret = (struct nvmet_plan){ 0 };
-	if (!has_rdma_port(live))
+	if (!nvmet_tree_has_rdma_port(live))
 		return 0;
 	if (access(RDMA_CM_DEV, F_OK) < 0 && may_load && a->load_modules) {
 		const char *name = "rdma_ucm";
@@ -308,21 +299,15 @@ static int relisten_plan(const struct args *a, const struct nvmet_tree *live, co
 	}
 }
 
-/* Carry out PLAN one action at a time, on past a failure: a repair that
- * unlinked a port's subsystems links each again whatever befalls another. */
-static int apply_each(const struct args *a, const struct nvmet_plan *plan)
+/* Carry out a repair's PLAN, on past a failure: a port's subsystems, once
+ * unlinked, are each linked again whatever befalls another. */
+static int apply_repair(const struct args *a, const struct nvmet_plan *plan)
 {
-	int r = 0;
+	struct diags d = { 0 };
+	int r = nvmet_plan_apply(a->root, plan, true, &d);
 
-	for (size_t i = 0; i < plan->n; i++) {
-		struct nvmet_plan one = { .v = &plan->v[i], .n = 1 };
-		struct diags d = { 0 };
-		int k = nvmet_plan_apply(a->root, &one, &d);
-
-		diags_print(&d, stderr);
-		diags_clear(&d);
-		r = r ?: k;
-	}
+	diags_print(&d, stderr);
+	diags_clear(&d);
 	return r;
 }
 
@@ -334,13 +319,13 @@ static int cmd_repair(const struct args *a)
 
 	if (r < 0)
 		return r;
-	if (!has_rdma_port(&live))
+	if (!nvmet_tree_has_rdma_port(&live))
 		printf("no RDMA port under %s/nvmet: nothing to check\n", a->root);
 	r = relisten_plan(a, &live, NULL, a->wait_s, false, true, &plan);
 	if (r != -ENOMEM && plan.n) {
 		nvmet_plan_print(stdout, &plan);
 		fflush(stdout);
-		if ((k = apply_each(a, &plan)) < 0) {
+		if ((k = apply_repair(a, &plan)) < 0) {
 			fprintf(stderr, "nvmetcfg: a port's subsystems were not all linked again: link each one listed "
 					"above by hand (ln -s), or run nvmetcfg apply\n");
 			r = r ?: k;
@@ -390,14 +375,14 @@ static int cmd_converge(const struct args *a, bool apply, bool clear)
 	r = 0;
 	if (apply && relisten.n) {
 		fflush(stdout);
-		if ((r = apply_each(a, &relisten)) < 0) {
+		if ((r = apply_repair(a, &relisten)) < 0) {
 			fprintf(stderr, "nvmetcfg: stopped; fix the cause and run %s again to converge\n", a->command);
 			goto out;
 		}
 	}
 	if (apply || clear) {
 		fflush(stdout);
-		r = nvmet_plan_apply(a->root, &plan, &d);
+		r = nvmet_plan_apply(a->root, &plan, false, &d);
 		diags_print(&d, stderr);
 		diags_clear(&d);
 		if (r < 0)

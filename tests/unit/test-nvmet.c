@@ -239,7 +239,7 @@ static void apply_yaml(const char *yaml)
 	struct nvmet_plan plan;
 	struct diags d = { 0 };
 	_cleanup_free_ char *out = plan_for(yaml, &plan);
-	int r = nvmet_plan_apply(root, &plan, &d);
+	int r = nvmet_plan_apply(root, &plan, false, &d);
 
 	if (r < 0) {
 		diags_print(&d, stderr);
@@ -375,32 +375,36 @@ static void nvmet_test_removals_go_in_reverse(void **state _unused_)
 	assert_string_equal(again, "");
 }
 
-static void nvmet_test_failure_half_way_names_path_and_cause_then_converges(void **state _unused_)
+/* A DH-HMAC-CHAP key file in a new directory DIR (a mkdtemp template), as
+ * KEY; the base inventory with host h carrying it, returned (free it). */
+static char *yaml_with_key(char *dir, char *key, size_t size)
 {
-	char dir[] = "/tmp/nvmfd-key-XXXXXX", key[64];
-	_cleanup_free_ char *yaml = NULL, *again = NULL;
-	struct nvmet_plan plan;
-	struct diags d = { 0 };
+	char with_key[128];
 	FILE *f;
 
 	assert_non_null(mkdtemp(dir));
-	snprintf(key, sizeof(key), "%s/h.key", dir);
+	snprintf(key, size, "%s/h.key", dir);
 	f = fopen(key, "we");
 	assert_non_null(f);
 	fputs("DHHC-1:00:c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0ZGw0Zw==:\n", f);
 	fclose(f);
 	assert_int_equal(chmod(key, 0600), 0);
-	{
-		char with_key[128];
+	snprintf(with_key, sizeof(with_key), "allowed_hosts: [{host: h, dhchap_key: %s}]", key);
+	return edit(base_yaml, "allowed_hosts: [h]", with_key);
+}
 
-		snprintf(with_key, sizeof(with_key), "allowed_hosts: [{host: h, dhchap_key: %s}]", key);
-		yaml = edit(base_yaml, "allowed_hosts: [h]", with_key);
-	}
+static void nvmet_test_failure_half_way_names_path_and_cause_then_converges(void **state _unused_)
+{
+	char dir[] = "/tmp/nvmfd-key-XXXXXX", key[64];
+	_cleanup_free_ char *yaml = yaml_with_key(dir, key, sizeof(key)), *again = NULL;
+	struct nvmet_plan plan;
+	struct diags d = { 0 };
+
 	kernel_has_auth = false; /* as Debian's 6.1 */
 	_cleanup_free_ char *out = plan_for(yaml, &plan);
 	assert_non_null(strstr(out, "/dhchap_key = (the key in "));
 	assert_null(strstr(out, "DHHC-1")); /* never the secret itself */
-	assert_int_equal(nvmet_plan_apply(root, &plan, &d), -ENOENT);
+	assert_int_equal(nvmet_plan_apply(root, &plan, false, &d), -ENOENT);
 	assert_int_equal(d.n_errors, 1);
 	assert_non_null(strstr(d.v[0].file, "/nvmet/hosts/" HOSTNQN "/dhchap_key"));
 	assert_non_null(strstr(d.v[0].msg, "(ENOENT)"));
@@ -415,6 +419,27 @@ static void nvmet_test_failure_half_way_names_path_and_cause_then_converges(void
 	apply_yaml(base_yaml);
 	again = plan_for(base_yaml, NULL);
 	assert_string_equal(again, "");
+	unlink(key);
+	rmdir(dir);
+}
+
+/* Keep going: every action is tried, each failure said, the first returned. */
+static void nvmet_test_keep_going_tries_every_action(void **state _unused_)
+{
+	char dir[] = "/tmp/nvmfd-key-XXXXXX", key[64];
+	_cleanup_free_ char *yaml = yaml_with_key(dir, key, sizeof(key)), *out = NULL;
+	struct nvmet_plan plan;
+	struct diags d = { 0 };
+
+	kernel_has_auth = false;
+	out = plan_for(yaml, &plan);
+	assert_int_equal(nvmet_plan_apply(root, &plan, true, &d), -ENOENT);
+	assert_true(d.n_errors >= 1);
+	assert_non_null(strstr(d.v[0].file, "/nvmet/hosts/" HOSTNQN "/dhchap_"));
+	assert_true(exists("subsystems/" NQN1)); /* reached past the failure */
+	assert_true(exists("ports/1/subsystems/" NQN1));
+	nvmet_plan_free(&plan);
+	diags_clear(&d);
 	unlink(key);
 	rmdir(dir);
 }
@@ -457,7 +482,7 @@ static void nvmet_test_clear_removes_everything(void **state _unused_)
 	apply_yaml(base_yaml);
 	assert_int_equal(nvmet_tree_read(root, &d, &live), 0);
 	assert_int_equal(nvmet_plan_make(&live, &none, &plan), 0);
-	assert_int_equal(nvmet_plan_apply(root, &plan, &d), 0);
+	assert_int_equal(nvmet_plan_apply(root, &plan, false, &d), 0);
 	for (const char *const *s = (const char *const[]){ "hosts", "subsystems", "ports", NULL }; *s; s++) {
 		struct dirent *de;
 
@@ -562,7 +587,7 @@ static void nvmet_test_relisten_enables_a_deaf_rdma_port_anew(void **state _unus
 		assert_int_equal(plan.n, 4);
 	}
 	free(out);
-	assert_int_equal(nvmet_plan_apply(root, &plan, &d), 0);
+	assert_int_equal(nvmet_plan_apply(root, &plan, true, &d), 0);
 	nvmet_plan_free(&plan);
 	assert_true(exists("ports/1/subsystems/" NQN1));
 	assert_true(exists("ports/1/subsystems/" NQN2));
@@ -609,6 +634,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(nvmet_test_changes_respect_the_kernels_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_removals_go_in_reverse, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_failure_half_way_names_path_and_cause_then_converges, setup, teardown),
+		cmocka_unit_test_setup_teardown(nvmet_test_keep_going_tries_every_action, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_show_feeds_back_to_an_empty_plan, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_clear_removes_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_relisten_enables_a_deaf_rdma_port_anew, setup, teardown),
