@@ -50,9 +50,12 @@ ALL_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -fstack-protec
 	-DSYSCONFDIR='"$(SYSCONFDIR)"'
 ALL_LDFLAGS = -pthread -Wl,-z,relro -Wl,-z,now -Wl,--as-needed $(SAN) $(LDFLAGS)
 
-MAINS := $(wildcard nvmfd/nvmfd.c nvmfd/nvmfctl.c nvmfd/nvmetcfg.c)
-PROGS := $(patsubst nvmfd/%.c,$(BUILDDIR)/%,$(MAINS))
-LIB_SRCS := $(filter-out $(MAINS),$(wildcard nvmfd/*.c))
+# The layers, one folder each (README, Layout): core/ is pure and includes
+# nothing from kernel/ or daemon/ (make check-layers).
+LAYERS := base inventory core kernel daemon doctor target
+MAINS := $(wildcard nvmfd/cmd/*.c)
+PROGS := $(patsubst nvmfd/cmd/%.c,$(BUILDDIR)/%,$(MAINS))
+LIB_SRCS := $(foreach l,$(LAYERS),$(wildcard nvmfd/$(l)/*.c))
 LIB_OBJS := $(patsubst nvmfd/%.c,$(BUILDDIR)/obj/%.o,$(LIB_SRCS))
 LIB := $(BUILDDIR)/libnvmfd.a
 TEST_SRCS := $(wildcard tests/unit/test-*.c)
@@ -61,7 +64,7 @@ TESTS := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(TEST_SRCS))
 LAB_SRCS := $(wildcard tests/vm/lab-*.c)
 LAB_PROGS := $(patsubst tests/vm/%.c,$(BUILDDIR)/lab/%,$(LAB_SRCS))
 
-.PHONY: all deps check unit-tests demo bench install uninstall clean
+.PHONY: all deps check check-layers unit-tests demo bench install uninstall clean
 .DELETE_ON_ERROR:
 
 UNIT_INS := $(wildcard systemd/*.service.in)
@@ -79,7 +82,7 @@ $(LIB): $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(BUILDDIR)/%: $(BUILDDIR)/obj/%.o $(LIB)
+$(BUILDDIR)/%: $(BUILDDIR)/obj/cmd/%.o $(LIB)
 	$(CC) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
 
 $(BUILDDIR)/tests/%.o: tests/unit/%.c
@@ -102,12 +105,19 @@ $(BUILDDIR)/lab/%: $(BUILDDIR)/lab/%.o $(LIB)
 
 unit-tests: $(TESTS)
 
+# The pure core names no adapter and no loop owner: its tests run without a
+# kernel, a loop or a clock.
+check-layers:
+	@bad=$$(grep -HnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(kernel|daemon|doctor|target|cmd)/' nvmfd/core/*.[ch]); \
+	if [ -n "$$bad" ]; then echo "core/ includes an adapter or a loop owner:"; echo "$$bad"; exit 1; fi; \
+	echo "layers: core/ includes nothing from kernel/, daemon/, doctor/, target/ or cmd/"
+
 deps:
 	@tests/deps all
 
 # The unit tests run under ASan and UBSan (their own build directory); the
 # lab runs the regular build inside the guest.
-check: deps
+check: deps check-layers
 	@$(MAKE) --no-print-directory ASAN=1 UBSAN=1 BUILDDIR=$(BUILDDIR)/san unit-tests
 	@$(MAKE) --no-print-directory all
 	@BUILDDIR=$(BUILDDIR) tests/check $(BUILDDIR)/san/tests

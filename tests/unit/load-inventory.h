@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-#include "diag.h"
-#include "inventory.h"
+#include "base/diag.h"
+#include "inventory/inventory.h"
 
 static inline struct inventory *load_inventory(const char *yaml)
 {

@@ -10,8 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "control.h"
-#include "macro.h"
+#include "daemon/control.h"
+#include "base/macro.h"
 
 static char dir[] = "/tmp/nvmfd-ctl-XXXXXX";
 static char sock[128];

@@ -4,9 +4,9 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "discovery.h"
-#include "macro.h"
-#include "nqn.h"
+#include "core/discovery.h"
+#include "base/macro.h"
+#include "base/nqn.h"
 
 /* A raw log of N entry slots, header count NUMREC. */
 static uint8_t *raw_log(size_t slots, uint64_t numrec, size_t *len)

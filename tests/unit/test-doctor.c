@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "doctor.h"
-#include "macro.h"
+#include "doctor/doctor.h"
+#include "base/macro.h"
 
 /* A report as doctor_run() would give for a path whose rxe device is gone. */
 static void broken(struct doctor_report *r, struct doctor_path *p)

@@ -3,8 +3,8 @@
 
 #include <errno.h>
 
-#include "duration.h"
-#include "macro.h"
+#include "base/duration.h"
+#include "base/macro.h"
 
 static void duration_test_parses_each_unit(void **state _unused_)
 {

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "hostid.h"
-#include "inventory.h"
+#include "inventory/hostid.h"
+#include "inventory/inventory.h"
 #include "load-inventory.h"
-#include "macro.h"
+#include "base/macro.h"
 
 #define UUID1 "6f1c2a5e-0b7d-4f7e-9c1a-2d3e4f5a6b7c"
 #define UUID2 "00000000-1111-2222-3333-444444444444"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include "inventory.h"
-#include "macro.h"
+#include "inventory/inventory.h"
+#include "base/macro.h"
 
 #define DATA TEST_SRCDIR "/tests/unit/data"
 

@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "link.h"
-#include "macro.h"
-#include "netroute.h"
-#include "rdma.h"
-#include "rdmacm.h"
+#include "kernel/link.h"
+#include "base/macro.h"
+#include "kernel/netroute.h"
+#include "kernel/rdma.h"
+#include "kernel/rdmacm.h"
 
 static struct rdma_dev rxe = {
 	.name = "rxe0", .kind = "RoCE", .n_ports = 1,

@@ -16,13 +16,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "discovery.h"
-#include "fabrics.h"
-#include "hostid.h"
-#include "inventory.h"
-#include "macro.h"
-#include "manager.h"
-#include "nqn.h"
+#include "core/discovery.h"
+#include "kernel/fabrics.h"
+#include "inventory/hostid.h"
+#include "inventory/inventory.h"
+#include "base/macro.h"
+#include "daemon/manager.h"
+#include "base/nqn.h"
 
 void __wrap_fabrics_connect(const struct fabrics_connect_args *a, struct fabrics_result *ret);
 void __wrap_fabrics_disconnect(const char *ctrl, struct fabrics_result *ret);

@@ -3,10 +3,10 @@
 
 #include <string.h>
 
-#include "inventory.h"
+#include "inventory/inventory.h"
 #include "load-inventory.h"
-#include "macro.h"
-#include "modules.h"
+#include "base/macro.h"
+#include "kernel/modules.h"
 
 #define HOST                                                    \
 	"hosts:\n"                                              \

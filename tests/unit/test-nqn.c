@@ -3,8 +3,8 @@
 
 #include <errno.h>
 
-#include "macro.h"
-#include "nqn.h"
+#include "base/macro.h"
+#include "base/nqn.h"
 
 static void nqn_test_accepts_valid(void **state _unused_)
 {

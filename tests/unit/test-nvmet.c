@@ -16,10 +16,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "arena.h"
-#include "inventory.h"
-#include "macro.h"
-#include "nvmet.h"
+#include "base/arena.h"
+#include "inventory/inventory.h"
+#include "base/macro.h"
+#include "target/nvmet.h"
 
 int __real_mkdir(const char *path, mode_t mode);
 int __real_rmdir(const char *path);

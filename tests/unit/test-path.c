@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "backoff.h"
-#include "connect-error.h"
-#include "macro.h"
-#include "path.h"
+#include "core/backoff.h"
+#include "core/connect-error.h"
+#include "base/macro.h"
+#include "core/path.h"
 
 static const struct path_timing timing = {
 	.backoff = { .initial = 1 * USEC_PER_SEC, .max = 60 * USEC_PER_SEC, .jitter_pct = 20 },

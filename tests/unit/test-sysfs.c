@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ident.h"
-#include "macro.h"
-#include "sysfs.h"
+#include "core/ident.h"
+#include "base/macro.h"
+#include "kernel/sysfs.h"
 
 static char root[] = "/tmp/nvmfd-sysfs-XXXXXX";
 

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "macro.h"
-#include "uevent.h"
+#include "base/macro.h"
+#include "core/uevent.h"
 
 #define DATA TEST_SRCDIR "/tests/unit/data"
 

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "macro.h"
-#include "worker.h"
+#include "base/macro.h"
+#include "daemon/worker.h"
 
 struct test_job {
 	struct job job;

@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "connect-error.h"
-#include "discovery.h"
-#include "fabrics.h"
-#include "macro.h"
-#include "sysfs.h"
+#include "core/connect-error.h"
+#include "core/discovery.h"
+#include "kernel/fabrics.h"
+#include "base/macro.h"
+#include "kernel/sysfs.h"
 
 static void read_file(const char *path, char *buf, size_t size)
 {

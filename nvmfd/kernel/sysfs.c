@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "kernel/sysfs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/fileio.h"
+#include "core/devname.h"
+#include "base/macro.h"
+#include "base/nqn.h"
+
+static int read_attr(const char *dir, const char *attr, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+	int r;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, attr) >= sizeof(path))
+		return -ENAMETOOLONG;
+	r = read_one_line(path, buf, size);
+	return r == -ENODATA ? 0 : r; /* an empty attribute reads as "" */
+}
+
+void sysfs_parse_address(const char *text, struct ident *id)
+{
+	static const struct {
+		const char *key;
+		size_t off, size;
+	} fields[] = {
+		{ "traddr=", offsetof(struct ident, traddr), sizeof(((struct ident *)0)->traddr) },
+		{ "trsvcid=", offsetof(struct ident, trsvcid), sizeof(((struct ident *)0)->trsvcid) },
+		{ "host_traddr=", offsetof(struct ident, host_traddr), sizeof(((struct ident *)0)->host_traddr) },
+		{ "host_iface=", offsetof(struct ident, host_iface), sizeof(((struct ident *)0)->host_iface) },
+	};
+
+	for (const char *p = text; p && *p;) {
+		size_t len = strcspn(p, ",");
+
+		for (size_t i = 0; i < ARRAY_SIZE(fields); i++) {
+			size_t k = strlen(fields[i].key);
+
+			if (len >= k && strncmp(p, fields[i].key, k) == 0)
+				snprintf((char *)id + fields[i].off, fields[i].size, "%.*s", (int)(len - k), p + k);
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+}
+
+int sysfs_ctrl_read(const char *sysfs, const char *name, struct ctrl_info *ret)
+{
+	char dir[PATH_MAX], buf[512];
+	int r;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/class/nvme/%s", sysfs, name) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	*ret = (struct ctrl_info){ 0 };
+	snprintf(ret->name, sizeof(ret->name), "%s", name);
+	if ((r = read_attr(dir, "transport", ret->id.transport, sizeof(ret->id.transport))) < 0)
+		return r;
+	if ((r = read_attr(dir, "address", buf, sizeof(buf))) < 0)
+		return r;
+	sysfs_parse_address(buf, &ret->id);
+	if ((r = read_attr(dir, "subsysnqn", ret->id.subsysnqn, sizeof(ret->id.subsysnqn))) < 0)
+		return r;
+	/* Older kernels lack these; a missing one reads as empty. */
+	read_attr(dir, "hostnqn", ret->id.hostnqn, sizeof(ret->id.hostnqn));
+	read_attr(dir, "hostid", ret->hostid, sizeof(ret->hostid));
+	read_attr(dir, "state", ret->state, sizeof(ret->state));
+	if (read_attr(dir, "cntlid", buf, sizeof(buf)) == 0)
+		ret->cntlid = (unsigned)strtoul(buf, NULL, 0);
+	ret->discovery = streq(ret->id.subsysnqn, NQN_DISCOVERY);
+	return 0;
+}
+
+int sysfs_ctrl_state(const char *sysfs, const char *name, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/class/nvme/%s", sysfs, name) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	return read_attr(dir, "state", buf, size);
+}
+
+int sysfs_ns_subsysnqn(const char *sysfs, const char *ns, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+
+	/* a head's device is its nvme-subsystem, a private namespace's its controller: both have subsysnqn */
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/class/block/%s/device", sysfs, ns) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	return read_attr(dir, "subsysnqn", buf, size);
+}
+
+int sysfs_ctrl_scan(const char *sysfs, struct ctrl_info **ret, size_t *ret_n)
+{
+	char dir[PATH_MAX];
+	_cleanup_(closedirp) DIR *d = NULL;
+	struct ctrl_info *v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	snprintf(dir, sizeof(dir), "%s/class/nvme", sysfs);
+	d = opendir(dir);
+	if (!d) {
+		if (errno != ENOENT)
+			return -errno;
+		*ret = NULL;
+		*ret_n = 0;
+		return 0; /* nvme-core not loaded: no controllers */
+	}
+	while ((de = readdir(d))) {
+		struct ctrl_info c;
+
+		if (!devname_is_ctrl(de->d_name) || sysfs_ctrl_read(sysfs, de->d_name, &c) < 0)
+			continue; /* gone while we looked, or a PCIe controller without fabrics attributes */
+		if (streq(c.id.transport, "pcie"))
+			continue;
+		if (n == cap) {
+			struct ctrl_info *nv = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n++] = c;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static int list_namespaces(const char *dir, char *buf, size_t size, size_t *off)
+{
+	_cleanup_(closedirp) DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (!devname_is_ns(de->d_name))
+			continue;
+		if (*off + len + 2 > size)
+			return -ENOBUFS;
+		*off += (size_t)snprintf(buf + *off, size - *off, "%s%s", *off ? " " : "", de->d_name);
+	}
+	return 0;
+}
+
+int sysfs_ctrl_namespaces(const char *sysfs, const char *name, char *buf, size_t size)
+{
+	char dir[PATH_MAX];
+	_cleanup_(closedirp) DIR *subsystems = NULL;
+	struct dirent *de;
+	size_t off = 0;
+	int r;
+
+	buf[0] = '\0';
+	/* Without native multipath: the controller's own nvmeXnY. */
+	snprintf(dir, sizeof(dir), "%s/class/nvme/%s", sysfs, name);
+	if ((r = list_namespaces(dir, buf, size, &off)) < 0)
+		return r;
+	/* With it: the heads under the subsystem that links to this controller. */
+	snprintf(dir, sizeof(dir), "%s/class/nvme-subsystem", sysfs);
+	subsystems = opendir(dir);
+	while (subsystems && (de = readdir(subsystems))) {
+		char sub[PATH_MAX], link[PATH_MAX];
+
+		if (de->d_name[0] == '.' || (size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= sizeof(sub) ||
+		    (size_t)snprintf(link, sizeof(link), "%s/%s", sub, name) >= sizeof(link) || access(link, F_OK) < 0)
+			continue;
+		return list_namespaces(sub, buf, size, &off);
+	}
+	return 0;
+}
