@@ -328,6 +328,9 @@ static int run_daemon(const struct args *a)
 	sigaddset(&ss, SIGTERM);
 	sigaddset(&ss, SIGINT);
 	sigaddset(&ss, SIGHUP);
+	/* Probe children are reaped by the loop (sd_event_add_child), which
+	 * needs SIGCHLD blocked in every thread: before the workers start. */
+	sigaddset(&ss, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &ss, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if ((r = sd_event_default(&dm.loop)) < 0)
