@@ -238,7 +238,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!json_object_get_boolean(json_object_object_get(reply, "ok"))) {
-		fprintf(stderr, "nvmfctl: %s\n", strempty(str(reply, "error")));
+		/* a refused reload's errors, each FILE:LINE:COLUMN: error: ... */
+		control_print_errors(reply, stderr);
+		fprintf(stderr, "nvmfctl: %s: %s\n", cmd, strempty(str(reply, "error")));
 		json_object_put(reply);
 		return 1;
 	}

@@ -289,12 +289,36 @@ static void on_control(void *userdata, struct json_object *req, struct json_obje
 		json_object_object_add(*reply, "reading", json_object_new_int((int)manager_rediscover(dm->m, arg)));
 	} else if (streq_ptr(cmd, "reload")) {
 		int r = reload(dm);
+		struct diags d = { 0 };
 
 		*reply = json_object_new_object();
 		json_object_object_add(*reply, "ok", json_object_new_boolean(r == 0));
-		if (r < 0)
-			json_object_object_add(*reply, "error",
-					       json_object_new_string("the inventory has errors (see the log); nothing changed"));
+		if (r < 0) {
+			/* The caller is told what reload() logged: the same checks
+			 * once more, nothing applied (the inventory was refused). */
+			struct inventory *inv = NULL;
+			const struct inv_host *h = NULL;
+			struct host_identity id;
+			int k = inventory_load(dm->a->config, &d, &inv);
+
+			if (k == 0)
+				k = inventory_pick_host(inv, dm->a->host, &d, &h);
+			if (k == 0)
+				k = host_identity_resolve(inv, h, NULL, &d, &id);
+			if (k == 0)
+				inventory_check_host_keys(inv, h, &d);
+			inventory_free(inv);
+		}
+		if (d.n_errors) {
+			json_object_object_add(*reply, "error", json_object_new_string("the inventory has errors; nothing changed"));
+			json_object_object_add(*reply, "errors", control_errors_json(&d));
+		} else if (r < 0) {
+			char msg[128];
+
+			snprintf(msg, sizeof(msg), "reload failed: %s", strerror(-r));
+			json_object_object_add(*reply, "error", json_object_new_string(msg));
+		}
+		diags_clear(&d);
 	} else {
 		*reply = json_object_new_object();
 		json_object_object_add(*reply, "ok", json_object_new_boolean(false));

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/diag.h"
 #include "base/macro.h"
 
 struct client {
@@ -55,115 +56,169 @@ static void client_free(struct client *cl)
 	free(cl);
 }
 
-static void client_queue(struct client *cl, struct json_object *reply)
+/* Queue REPLY for writing: -EMSGSIZE when it would pass CONTROL_MAX_REPLY,
+ * -ENOMEM. The caller decides the client's fate; only client_io frees it, so
+ * nothing up the stack holds a freed client. */
+static int client_queue(struct client *cl, struct json_object *reply)
 {
 	const char *s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN);
-	size_t n = strlen(s);
+	size_t n = s ? strlen(s) : 0;
 	char *out;
 
-	if (cl->out_len - cl->out_off + n + 1 > CONTROL_MAX_REPLY) {
-		client_free(cl);
-		return;
-	}
+	if (!s)
+		return -ENOMEM;
+	if (cl->out_len - cl->out_off + n + 1 > CONTROL_MAX_REPLY)
+		return -EMSGSIZE;
 	out = realloc(cl->out, cl->out_len + n + 1);
-	if (!out) {
-		client_free(cl);
-		return;
-	}
+	if (!out)
+		return -ENOMEM;
 	memcpy(out + cl->out_len, s, n);
 	out[cl->out_len + n] = '\n';
 	cl->out = out;
 	cl->out_len += n + 1;
 	sd_event_source_set_io_events(cl->io, EPOLLOUT);
+	return 0;
 }
 
-_printf_(2, 3) static void client_error(struct client *cl, const char *fmt, ...)
+_printf_(2, 0) static int client_verror(struct client *cl, const char *fmt, va_list ap)
 {
 	struct json_object *r = json_object_new_object();
 	char msg[256];
-	va_list ap;
+	int k;
 
-	va_start(ap, fmt);
+	if (!r)
+		return -ENOMEM;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
 	json_object_object_add(r, "ok", json_object_new_boolean(false));
 	json_object_object_add(r, "error", json_object_new_string(msg));
-	client_queue(cl, r);
+	k = client_queue(cl, r);
 	json_object_put(r);
+	return k;
 }
 
-/* Handle each complete line; a partial one waits for more. */
-static void client_lines(struct client *cl)
+_printf_(2, 3) static int client_error(struct client *cl, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = client_verror(cl, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* An error, and the client is dropped once it is out: what else it sent is
+ * not read (read() gives 0 after the shutdown, and client_io lets it go). */
+_printf_(2, 3) static int client_refuse(struct client *cl, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	cl->in_len = 0;
+	shutdown(cl->fd, SHUT_RD);
+	va_start(ap, fmt);
+	r = client_verror(cl, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int client_answer(struct client *cl, struct json_object *req)
+{
+	struct json_object *reply = NULL;
+	int r;
+
+	cl->c->handler(cl->c->userdata, req, &reply);
+	if (!reply) {
+		reply = json_object_new_object();
+		if (!reply)
+			return -ENOMEM;
+		json_object_object_add(reply, "ok", json_object_new_boolean(false));
+		json_object_object_add(reply, "error", json_object_new_string("no reply"));
+	}
+	r = client_queue(cl, reply);
+	json_object_put(reply);
+	/* Too large for this client only: it is told, the others go on. */
+	if (r == -EMSGSIZE)
+		r = client_refuse(cl, "reply longer than %d bytes", CONTROL_MAX_REPLY);
+	return r;
+}
+
+/* Handle each complete line; a partial one waits for more. Negative: drop
+ * the client. */
+static int client_lines(struct client *cl)
 {
 	char *nl;
+	int r = 0;
 
-	while (cl->out_len == 0 && (nl = memchr(cl->in, '\n', cl->in_len))) {
+	while (r == 0 && cl->out_len == 0 && (nl = memchr(cl->in, '\n', cl->in_len))) {
 		size_t len = (size_t)(nl - cl->in);
-		struct json_object *req, *reply = NULL;
+		struct json_object *req;
 		enum json_tokener_error err = json_tokener_success;
 
 		*nl = '\0';
 		req = json_tokener_parse_verbose(cl->in, &err);
-		if (!req || !json_object_is_type(req, json_type_object)) {
-			client_error(cl, "not a JSON object: %s", req ? "another JSON value" : json_tokener_error_desc(err));
-		} else {
-			cl->c->handler(cl->c->userdata, req, &reply);
-			if (!reply) {
-				reply = json_object_new_object();
-				json_object_object_add(reply, "ok", json_object_new_boolean(false));
-				json_object_object_add(reply, "error", json_object_new_string("no reply"));
-			}
-			client_queue(cl, reply);
-			json_object_put(reply);
-		}
-		json_object_put(req);
+		/* The line is consumed before its answer, which may drop the rest. */
 		memmove(cl->in, nl + 1, cl->in_len - len - 1);
 		cl->in_len -= len + 1;
+		if (!req || !json_object_is_type(req, json_type_object))
+			r = client_error(cl, "not a JSON object: %s", req ? "another JSON value" : json_tokener_error_desc(err));
+		else
+			r = client_answer(cl, req);
+		json_object_put(req);
 	}
+	return r;
 }
 
-static int client_io(sd_event_source *s _unused_, int fd, uint32_t revents, void *userdata)
+static int client_write(struct client *cl)
+{
+	/* MSG_NOSIGNAL: a client gone mid-reply is an error here, not a SIGPIPE. */
+	ssize_t n = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off, MSG_NOSIGNAL);
+
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		return -errno;
+	if (n > 0)
+		cl->out_off += (size_t)n;
+	if (cl->out_off < cl->out_len)
+		return 0;
+	free(cl->out);
+	cl->out = NULL;
+	cl->out_len = cl->out_off = 0;
+	sd_event_source_set_io_events(cl->io, EPOLLIN);
+	return client_lines(cl); /* requests that came while we wrote */
+}
+
+static int client_read(struct client *cl)
+{
+	ssize_t n = read(cl->fd, cl->in + cl->in_len, CONTROL_MAX_REQUEST - cl->in_len);
+	int r;
+
+	if (n == 0)
+		return -ECONNRESET;
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	cl->in_len += (size_t)n;
+	if (cl->in_len == CONTROL_MAX_REQUEST && !memchr(cl->in, '\n', cl->in_len))
+		/* The rest of that line is garbage. */
+		return client_refuse(cl, "request longer than %d bytes", CONTROL_MAX_REQUEST);
+	r = client_lines(cl);
+	if (r < 0)
+		return r;
+	/* Activity: the client gets its time again. */
+	sd_event_source_set_time_relative(cl->timer, cl->c->client_timeout);
+	return 0;
+}
+
+static int client_io(sd_event_source *s _unused_, int fd _unused_, uint32_t revents, void *userdata)
 {
 	struct client *cl = userdata;
+	int r = 0;
 
-	if (revents & EPOLLOUT) {
-		ssize_t n = write(fd, cl->out + cl->out_off, cl->out_len - cl->out_off);
-
-		if (n < 0 && errno != EAGAIN && errno != EINTR) {
-			client_free(cl);
-			return 0;
-		}
-		if (n > 0)
-			cl->out_off += (size_t)n;
-		if (cl->out_off == cl->out_len) {
-			free(cl->out);
-			cl->out = NULL;
-			cl->out_len = cl->out_off = 0;
-			sd_event_source_set_io_events(cl->io, EPOLLIN);
-			client_lines(cl); /* requests that came while we wrote */
-		}
-		return 0;
-	}
-	if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-		ssize_t n = read(fd, cl->in + cl->in_len, CONTROL_MAX_REQUEST - cl->in_len);
-
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			client_free(cl);
-			return 0;
-		}
-		if (n > 0)
-			cl->in_len += (size_t)n;
-		if (cl->in_len == CONTROL_MAX_REQUEST && !memchr(cl->in, '\n', cl->in_len)) {
-			client_error(cl, "request longer than %d bytes", CONTROL_MAX_REQUEST);
-			cl->in_len = 0;
-			/* The rest of that line is garbage: drop the client once the error is out. */
-			shutdown(fd, SHUT_RD);
-			return 0;
-		}
-		client_lines(cl);
-		/* Activity: the client gets its time again. */
-		sd_event_source_set_time_relative(cl->timer, cl->c->client_timeout);
-	}
+	if (revents & EPOLLOUT)
+		r = client_write(cl);
+	else if (revents & (EPOLLIN | EPOLLHUP | EPOLLERR))
+		r = client_read(cl);
+	if (r < 0)
+		client_free(cl);
 	return 0;
 }
 
@@ -246,7 +301,9 @@ int control_new(sd_event *loop, const char *path, control_handler_t handler, voi
 	old = umask(0177);
 	r = bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 	umask(old);
-	if (r < 0 || listen(c->fd, 16) < 0) {
+	/* SOMAXCONN: udev runs nvmfctl once per event, and a burst of events
+	 * must wait in the backlog rather than be refused. */
+	if (r < 0 || listen(c->fd, SOMAXCONN) < 0) {
 		r = r ?: -errno;
 		goto fail;
 	}
@@ -283,57 +340,87 @@ void control_free(struct control *c)
 
 /* ---------------------------------------------------------------------- */
 
-static int wait_fd(int fd, short events, usec_t deadline)
+static usec_t now_usec(void)
 {
 	struct timespec ts;
-	usec_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
+}
+
+static int wait_fd(int fd, short events, usec_t deadline)
+{
+	usec_t now = now_usec();
 	struct pollfd p = { .fd = fd, .events = events };
 	int r;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000;
 	if (now >= deadline)
 		return -ETIMEDOUT;
 	r = poll(&p, 1, (int)((deadline - now) / 1000) + 1);
 	return r < 0 ? -errno : r == 0 ? -ETIMEDOUT : 0;
 }
 
-int control_call(const char *path, struct json_object *req, usec_t timeout, struct json_object **reply)
+/* A connected socket (non-blocking), or a negative errno. A full backlog
+ * (EAGAIN) is a moment of load, a burst of udev events each running
+ * nvmfctl: try again shortly, until DEADLINE. */
+static int connect_until(const char *path, usec_t deadline)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
-	struct json_tokener *tok;
-	struct timespec ts;
-	usec_t deadline;
-	size_t off = 0, len = strlen(s);
-	char buf[65536];
-	int r = 0;
+	usec_t pause = USEC_PER_MSEC;
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path));
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	deadline = (usec_t)ts.tv_sec * USEC_PER_SEC + (usec_t)ts.tv_nsec / 1000 + timeout;
+	for (;;) {
+		_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		usec_t now;
+
+		if (fd < 0)
+			return -errno;
+		if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			int r = fd;
+
+			fd = -1;
+			return r;
+		}
+		if (errno != EAGAIN)
+			return -errno;
+		now = now_usec();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		usleep((useconds_t)(deadline - now < pause ? deadline - now : pause));
+		pause = pause * 2 < 50 * USEC_PER_MSEC ? pause * 2 : 50 * USEC_PER_MSEC;
+	}
+}
+
+static int send_all(int fd, const char *s, size_t len, usec_t deadline)
+{
+	size_t off = 0;
+
 	while (off < len) {
 		ssize_t n;
+		int r = wait_fd(fd, POLLOUT, deadline);
 
-		if ((r = wait_fd(fd, POLLOUT, deadline)) < 0)
+		if (r < 0)
 			return r;
-		n = write(fd, s + off, len - off);
-		if (n < 0)
+		n = send(fd, s + off, len - off, MSG_NOSIGNAL);
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
 			return -errno;
-		off += (size_t)n;
+		if (n > 0)
+			off += (size_t)n;
 	}
-	if (write(fd, "\n", 1) != 1)
-		return -errno;
-	tok = json_tokener_new();
+	return 0;
+}
+
+/* The reply: one JSON object, up to its line's end. */
+static int read_reply(int fd, usec_t deadline, struct json_object **reply)
+{
+	struct json_tokener *tok = json_tokener_new();
+	char buf[65536];
+	int r;
+
 	if (!tok)
 		return -ENOMEM;
-	*reply = NULL;
 	for (;;) {
 		ssize_t n;
 		char *nl;
@@ -341,6 +428,8 @@ int control_call(const char *path, struct json_object *req, usec_t timeout, stru
 		if ((r = wait_fd(fd, POLLIN, deadline)) < 0)
 			break;
 		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
 		if (n <= 0) {
 			r = n < 0 ? -errno : -ECONNRESET;
 			break;
@@ -358,4 +447,73 @@ int control_call(const char *path, struct json_object *req, usec_t timeout, stru
 	}
 	json_tokener_free(tok);
 	return r;
+}
+
+int control_call(const char *path, struct json_object *req, usec_t timeout, struct json_object **reply)
+{
+	const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	usec_t deadline = now_usec() + timeout;
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	*reply = NULL;
+	if (!s)
+		return -ENOMEM;
+	fd = connect_until(path, deadline);
+	if (fd < 0)
+		return fd;
+	if ((r = send_all(fd, s, strlen(s), deadline)) < 0 || (r = send_all(fd, "\n", 1, deadline)) < 0)
+		return r;
+	return read_reply(fd, deadline, reply);
+}
+
+/* ---------------------------------------------------------------------- */
+
+struct json_object *control_errors_json(const struct diags *d)
+{
+	struct json_object *a = json_object_new_array();
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < d->n; i++) {
+		/* diags_print's own line, so nvmfctl says it as nvmfd --check-config does */
+		struct diag one = d->v[i];
+		struct diags view = { .v = &one, .n = 1, .n_errors = 1 };
+		_cleanup_free_ char *line = NULL;
+		size_t size = 0;
+		FILE *f;
+
+		if (one.level != DIAG_ERROR)
+			continue;
+		f = open_memstream(&line, &size);
+		if (!f)
+			break;
+		diags_print(&view, f);
+		if (fclose(f) != 0 || !line)
+			break;
+		if (size && line[size - 1] == '\n')
+			line[--size] = '\0';
+		json_object_array_add(a, json_object_new_string_len(line, (int)size));
+	}
+	if (d->oom)
+		json_object_array_add(a, json_object_new_string("(out of memory: some errors were lost)"));
+	return a;
+}
+
+size_t control_print_errors(struct json_object *reply, FILE *f)
+{
+	struct json_object *a = NULL;
+	size_t n = 0;
+
+	if (!json_object_object_get_ex(reply, "errors", &a) || !json_object_is_type(a, json_type_array))
+		return 0;
+	for (size_t i = 0; i < json_object_array_length(a); i++) {
+		const char *s = json_object_get_string(json_object_array_get_idx(a, i));
+
+		if (s) {
+			fprintf(f, "%s\n", s);
+			n++;
+		}
+	}
+	return n;
 }

@@ -4,10 +4,13 @@
  * checked: root or our own uid), one JSON object per line each way. A line
  * longer than CONTROL_MAX_REQUEST, one that is not a JSON object, or a
  * client that sends nothing useful for CONTROL_CLIENT_TIMEOUT gets an error
- * or is dropped; the daemon never blocks on a client: replies wait in a
- * buffer until the socket takes them.
+ * or is dropped, as is one whose reply would pass CONTROL_MAX_REPLY (after
+ * an error saying so); the daemon never blocks on a client: replies wait in
+ * a buffer until the socket takes them.
  */
 #pragma once
+
+#include <stdio.h>
 
 #include <json-c/json.h>
 #include <systemd/sd-event.h>
@@ -29,5 +32,13 @@ void control_free(struct control *c);
 /* How long a client may stay without sending a request (default CONTROL_CLIENT_TIMEOUT). */
 void control_set_client_timeout(struct control *c, usec_t t);
 
-/* Client side, for nvmfctl: one request, one reply (TIMEOUT for the answer). */
+/* Client side, for nvmfctl: one request, one reply, all within TIMEOUT (a full
+ * backlog is waited out meanwhile). */
 int control_call(const char *path, struct json_object *req, usec_t timeout, struct json_object **reply);
+
+struct diags;
+/* D's errors as a JSON array of "FILE:LINE:COLUMN: error: message" strings,
+ * for a reply's "errors" (NULL: out of memory). */
+struct json_object *control_errors_json(const struct diags *d);
+/* Print the "errors" of REPLY to F, one a line; returns how many. */
+size_t control_print_errors(struct json_object *reply, FILE *f);
