@@ -4,9 +4,11 @@
  * then 1024-byte entries), parsed from raw bytes defensively: it comes off
  * the wire. Entries with an unknown transport, address family or subtype,
  * unterminated or unprintable strings, an address that is none of its
- * family, a service id that is no port, or duplicates are left out and
- * counted with the reason; a record count beyond the data is cut to what is
- * there.
+ * family or longer than a path's identity holds, a service id that is no
+ * port number, a subsystem NQN the kernel would refuse, or duplicates are
+ * left out and counted with the reason, never cut to fit; a record count
+ * beyond the data is cut to what is there. A kept entry's trsvcid is its
+ * port in decimal without leading zeros.
  */
 #pragma once
 
@@ -48,9 +50,23 @@ struct disc_log {
 	char first_problem[160];
 };
 
-/* Parse LEN bytes at BUF. Returns 0, -EINVAL (shorter than a header), -ENOMEM. */
+/*
+ * Parse LEN bytes at BUF. Returns 0, -EINVAL (shorter than a header), -ENOMEM.
+ * Linear in the entries but for sorting them once to find duplicates (the
+ * same path: subtype, transport, address as an address, port, subnqn).
+ */
 int disc_log_parse(const void *buf, size_t len, struct disc_log *ret);
 void disc_log_free(struct disc_log *log);
+
+/*
+ * The identity of the path to entry X, reached through endpoint E by host
+ * HOSTNQN: the entry's transport, address and port, E's host_traddr and
+ * host_iface, and X's subnqn, or the discovery NQN for a referral. Returns 0,
+ * or -EINVAL when a field does not fit the identity (never for an entry
+ * disc_log_parse kept, with an endpoint the inventory validated); *RET is then
+ * all empty: an identity is never cut to fit.
+ */
+int disc_entry_ident(const struct disc_entry *x, const struct inv_endpoint *e, const char *hostnqn, struct ident *ret);
 
 /* What a log asks of the host reading it from discovery endpoint E. */
 struct disc_plan {
@@ -65,7 +81,8 @@ struct disc_plan {
  * Sort LOG's entries for endpoint E: NVM subsystems of E's transport that
  * pass its subsystem filter are to connect; referrals to follow; the
  * discovery controller's own entry (subtype 3, or the discovery NQN at E's
- * own address) is skipped. The plan points into LOG.
+ * own address) is skipped. The plan points into LOG. In n log m time for n
+ * entries and a filter of m subsystems.
  */
 int disc_plan_make(const struct disc_log *log, const struct inv_endpoint *e, struct disc_plan *ret);
 void disc_plan_free(struct disc_plan *p);
