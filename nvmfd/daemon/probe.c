@@ -38,10 +38,15 @@ struct prober {
 	unsigned pending;
 	struct tcp_probe tcp[MAX_TARGETS];
 	sd_event_source *timeout, *child_timeout;
-	/* the RDMA CM child */
-	pid_t child;
+	/*
+	 * The RDMA CM child. Its output and its exit come in either order:
+	 * the loop reads the one and reaps the other (the child source, held
+	 * until then), and the round lasts until both are done, so there is
+	 * never a second child beside a first.
+	 */
+	sd_event_source *child, *child_io;
 	int child_fd;
-	sd_event_source *child_io;
+	siginfo_t child_exit;  /* si_code 0 until it is reaped */
 	char out[8192];
 	size_t out_len;
 	bool rdma_idx[MAX_TARGETS];
@@ -131,18 +136,8 @@ static void parse_child(struct prober *p)
 	}
 }
 
-static void child_reap(struct prober *p, const char *why)
+static void rdma_answer_rest(struct prober *p, const char *why)
 {
-	p->child_io = sd_event_source_disable_unref(p->child_io);
-	if (p->child_fd >= 0) {
-		close(p->child_fd);
-		p->child_fd = -1;
-	}
-	if (p->child > 0) {
-		kill(p->child, SIGKILL); /* gone already, or overdue */
-		waitpid(p->child, NULL, 0);
-		p->child = 0;
-	}
 	for (size_t i = 0; i < p->n; i++)
 		if (p->rdma_idx[i]) {
 			p->rdma_idx[i] = false;
@@ -150,7 +145,49 @@ static void child_reap(struct prober *p, const char *why)
 		}
 }
 
-static int on_child(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata)
+static void child_output_close(struct prober *p)
+{
+	p->child_io = sd_event_source_disable_unref(p->child_io);
+	if (p->child_fd >= 0) {
+		close(p->child_fd);
+		p->child_fd = -1;
+	}
+}
+
+/* Output read and child gone: what it left unanswered gets its exit's reason. */
+static void child_settle(struct prober *p)
+{
+	const siginfo_t *si = &p->child_exit;
+	char why[128];
+
+	if (p->child_fd >= 0 || si->si_code == 0)
+		return;
+	if (si->si_code == CLD_EXITED && si->si_status == 0)
+		snprintf(why, sizeof(why), "the RDMA CM probe gave no answer");
+	else if (si->si_code == CLD_EXITED)
+		snprintf(why, sizeof(why), "the RDMA CM probe exited with status %d and no answer", si->si_status);
+	else
+		snprintf(why, sizeof(why), "the RDMA CM probe was killed by SIG%s", strempty(sigabbrev_np(si->si_status)));
+	rdma_answer_rest(p, why);
+}
+
+static int on_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata)
+{
+	struct prober *p = userdata;
+
+	/* sd-event reaps the child once this returns */
+	if (!p) {
+		/* a freed prober's child (child_orphan): the loop lets the source go */
+		(void)sd_event_source_set_floating(s, false);
+		return 0;
+	}
+	p->child_exit = *si;
+	p->child = sd_event_source_unref(p->child);
+	child_settle(p);
+	return 0;
+}
+
+static int on_child_output(sd_event_source *s _unused_, int fd, uint32_t revents _unused_, void *userdata)
 {
 	struct prober *p = userdata;
 	ssize_t n = read(fd, p->out + p->out_len, sizeof(p->out) - 1 - p->out_len);
@@ -164,63 +201,144 @@ static int on_child(sd_event_source *s _unused_, int fd, uint32_t revents _unuse
 	}
 	/* EOF (or full): the answers are in */
 	parse_child(p);
-	child_reap(p, "the RDMA CM probe gave no answer");
+	child_output_close(p);
+	child_settle(p);
 	return 0;
 }
 
-static void child_start(struct prober *p)
+/* Killed, the child is reaped by its source once it is gone: nothing waits for it. */
+static void child_kill(struct prober *p)
 {
+	if (p->child)
+		(void)sd_event_source_send_child_signal(p->child, SIGKILL, NULL, 0);
+}
+
+/*
+ * A child still running when its prober goes is killed and left to the
+ * loop, which reaps it when it is gone (on_child_exit) and then frees the
+ * source; should the loop go first, the child goes to init with nvmfd.
+ */
+static void child_orphan(struct prober *p)
+{
+	if (!p->child)
+		return;
+	child_kill(p);
+	sd_event_source_set_userdata(p->child, NULL);
+	(void)sd_event_source_set_floating(p->child, true);
+	p->child = sd_event_source_unref(p->child);
+}
+
+/* "HELPER --probe-rdma TIMEOUT_MS TARGET...", with "-" for a target that is not the child's. */
+struct child_args {
 	char *argv[MAX_TARGETS + 4];
 	char args[MAX_TARGETS][160];
 	char timeout[16];
+};
+
+static void child_args_fill(struct prober *p, struct child_args *a)
+{
 	size_t k = 0;
+
+	a->argv[k++] = p->helper;
+	a->argv[k++] = (char *)"--probe-rdma";
+	snprintf(a->timeout, sizeof(a->timeout), "%d", RDMA_TIMEOUT_MS);
+	a->argv[k++] = a->timeout;
+	for (size_t i = 0; i < p->n; i++)
+		if (p->rdma_idx[i]) {
+			snprintf(a->args[i], sizeof(a->args[i]), "%s,%s,%s", p->targets[i].traddr,
+				 p->targets[i].trsvcid, p->targets[i].src);
+			a->argv[k++] = a->args[i];
+		} else {
+			a->argv[k++] = (char *)"-";
+		}
+	a->argv[k] = NULL;
+}
+
+/* The child, its stdout the non-blocking RET_FD. */
+static int child_spawn(struct prober *p, pid_t *ret_pid, int *ret_fd)
+{
+	_cleanup_close_ int rd = -1, wr = -1;
+	struct child_args a;
 	int pipefd[2];
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none;
 	int r;
 
-	argv[k++] = p->helper;
-	argv[k++] = (char *)"--probe-rdma";
-	snprintf(timeout, sizeof(timeout), "%d", RDMA_TIMEOUT_MS);
-	argv[k++] = timeout;
-	for (size_t i = 0; i < p->n; i++)
-		if (p->rdma_idx[i]) {
-			snprintf(args[i], sizeof(args[i]), "%s,%s,%s", p->targets[i].traddr, p->targets[i].trsvcid,
-				 p->targets[i].src);
-			argv[k++] = args[i];
-		} else {
-			argv[k++] = (char *)"-";
-		}
-	argv[k] = NULL;
-	if (pipe2(pipefd, O_CLOEXEC) < 0) {
-		child_reap(p, "cannot start the RDMA CM probe: no pipe");
-		return;
-	}
+	child_args_fill(p, &a);
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	rd = pipefd[0];
+	wr = pipefd[1];
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, wr, STDOUT_FILENO);
 	/* the daemon blocks the signals its loop takes; the child must not */
 	sigemptyset(&none);
 	posix_spawnattr_init(&attr);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-	r = posix_spawn(&p->child, p->helper, &fa, &attr, argv, environ);
+	r = posix_spawn(ret_pid, p->helper, &fa, &attr, a.argv, environ);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
-	close(pipefd[1]);
-	p->child_fd = pipefd[0];
-	p->out_len = 0;
-	if (r != 0) {
-		char why[128];
+	if (r != 0)
+		return -r;
+	fcntl(rd, F_SETFL, O_NONBLOCK);
+	*ret_fd = rd;
+	rd = -1;
+	return 0;
+}
 
-		p->child = 0;
-		snprintf(why, sizeof(why), "cannot start the RDMA CM probe %s: %s", p->helper, strerror(r));
-		child_reap(p, why);
+/* sd-event reaps children only with SIGCHLD blocked (in every thread: nvmfd's main() does it). */
+static bool sigchld_blocked(void)
+{
+	sigset_t ss;
+
+	return pthread_sigmask(SIG_BLOCK, NULL, &ss) == 0 && sigismember(&ss, SIGCHLD) == 1;
+}
+
+/* Watched by the loop: its exit through a child source, its output through the pipe. */
+static int child_watch(struct prober *p, pid_t pid)
+{
+	int r = sd_event_add_child(p->loop, &p->child, pid, WEXITED, on_child_exit, p);
+
+	if (r >= 0)
+		r = sd_event_add_io(p->loop, &p->child_io, p->child_fd, EPOLLIN, on_child_output, p);
+	if (r >= 0 || p->child)
+		return r;
+	/* No source to reap it (out of memory, or of file descriptors): the
+	 * child is killed before it has done more than start, and reaped
+	 * here rather than left a zombie; the wait lasts as long as its
+	 * exit, with nothing of the RDMA CM yet to tear down. */
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return r;
+}
+
+static void child_start(struct prober *p)
+{
+	char why[160];
+	pid_t pid;
+	int r;
+
+	p->child_exit = (siginfo_t){ 0 };
+	p->out_len = 0;
+	if (!sigchld_blocked()) {
+		rdma_answer_rest(p, "cannot start the RDMA CM probe: SIGCHLD is not blocked, so nothing could reap it");
 		return;
 	}
-	fcntl(p->child_fd, F_SETFL, O_NONBLOCK);
-	if (sd_event_add_io(p->loop, &p->child_io, p->child_fd, EPOLLIN, on_child, p) < 0)
-		child_reap(p, "cannot watch the RDMA CM probe");
+	r = child_spawn(p, &pid, &p->child_fd);
+	if (r < 0) {
+		snprintf(why, sizeof(why), "cannot start the RDMA CM probe %s: %s", p->helper, strerror(-r));
+		rdma_answer_rest(p, why);
+		return;
+	}
+	r = child_watch(p, pid);
+	if (r < 0) {
+		child_output_close(p);
+		child_kill(p);
+		snprintf(why, sizeof(why), "cannot watch the RDMA CM probe: %s", strerror(-r));
+		rdma_answer_rest(p, why);
+	}
 }
 
 static int on_timeout(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata)
@@ -237,10 +355,12 @@ static int on_child_timeout(sd_event_source *s _unused_, uint64_t usec _unused_,
 {
 	struct prober *p = userdata;
 
-	if (p->child > 0) {
+	if (p->child_fd >= 0) {
 		parse_child(p);
-		child_reap(p, "the RDMA CM probe took too long");
+		child_output_close(p);
 	}
+	rdma_answer_rest(p, "the RDMA CM probe took too long");
+	child_kill(p);
 	return 0;
 }
 
@@ -268,7 +388,8 @@ void prober_free(struct prober *p)
 	for (size_t i = 0; i < p->n; i++)
 		tcp_close(&p->tcp[i]);
 	p->n = 0; /* no answers while freeing */
-	child_reap(p, "");
+	child_output_close(p);
+	child_orphan(p);
 	sd_event_source_disable_unref(p->timeout);
 	sd_event_source_disable_unref(p->child_timeout);
 	sd_event_unref(p->loop);
@@ -278,7 +399,7 @@ void prober_free(struct prober *p)
 
 bool prober_busy(const struct prober *p)
 {
-	return p->pending > 0 || p->child > 0;
+	return p->pending > 0 || p->child;
 }
 
 int prober_run(struct prober *p, const struct probe_target *v, size_t n)

@@ -32,11 +32,16 @@ typedef void (*probe_done_t)(void *userdata, const struct probe_target *t, enum 
 
 struct prober;
 
-/* HELPER: the program run as "HELPER --probe-rdma ..." (NULL: no RDMA CM probes). */
+/*
+ * HELPER: the program run as "HELPER --probe-rdma ..." (NULL: no RDMA CM
+ * probes). LOOP reaps the child when it exits (sd-event's child source,
+ * which needs SIGCHLD blocked in every thread), and kills it when overdue.
+ */
 int prober_new(sd_event *loop, const char *helper, probe_done_t done, void *userdata, struct prober **ret);
+/* A child still running is killed and left to LOOP to reap, at once. */
 void prober_free(struct prober *p);
 
-/* A round still under way. */
+/* A round still under way: answers to come, or its child not yet reaped. */
 bool prober_busy(const struct prober *p);
 
 /* Probe every target of V once; answers come through DONE. -EBUSY while a round runs. */
