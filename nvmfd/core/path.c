@@ -40,6 +40,7 @@ static const char *const event_table[_PATH_EVENT_MAX] = {
 	[PATH_EV_LINK_UP] = "link-up",
 	[PATH_EV_TARGET_DOWN] = "target-down",
 	[PATH_EV_TARGET_UP] = "target-up",
+	[PATH_EV_REINIT] = "reinit",
 };
 
 const char *path_state_to_string(enum path_state s)
@@ -235,307 +236,217 @@ static void note_flags(struct path *p, const struct path_event *ev)
 	}
 }
 
+/*
+ * What every state does with STOP, ADOPT and REINIT; true when handled. A
+ * path with a controller disconnects it; one whose connect is in flight
+ * undoes it once it returns (a connect cannot be called back), also when
+ * the controller turns out to exist already and is adopted.
+ */
+static bool shared(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	bool has_ctrl = p->state == PATH_LIVE || p->state == PATH_DEGRADED;
+	bool no_ctrl = p->state == PATH_IDLE || p->state == PATH_BACKOFF || p->state == PATH_FAILED ||
+		       p->state == PATH_WAITING;
+
+	switch (ev->type) {
+	case PATH_EV_STOP:
+		p->reinit = false;
+		if (has_ctrl)
+			path_enter(p, a, PATH_DISCONNECTING, "no longer configured");
+		else if (no_ctrl || p->state == PATH_PAUSED)
+			path_enter(p, a, PATH_REMOVED, "no longer configured");
+		else if (p->state == PATH_CONNECTING)
+			p->stop_pending = true;
+		return true;
+	case PATH_EV_ADOPT:
+		if (p->state == PATH_CONNECTING && p->stop_pending) {
+			set_ctrl(p, ev->ctrl);
+			path_enter(p, a, PATH_DISCONNECTING, "adopted %s after it was no longer configured", p->ctrl);
+		} else if (no_ctrl || p->state == PATH_CONNECTING) {
+			/* someone else (nvme-cli, the kernel) made it, maybe while ours is in flight */
+			adopt(p, a, ev);
+		} else if (has_ctrl) {
+			set_ctrl(p, ev->ctrl);
+			if (ev->live != (p->state == PATH_LIVE))
+				path_enter(p, a, ev->live ? PATH_LIVE : PATH_DEGRADED, "%s is %s", p->ctrl,
+					   ev->live ? "live" : "not live");
+		}
+		return true;
+	case PATH_EV_REINIT:
+		if (has_ctrl) {
+			p->reinit = true;
+			path_enter(p, a, PATH_DISCONNECTING, "%s: disconnecting to connect again", strempty(ev->reason));
+		} else if (p->state == PATH_CONNECTING) {
+			p->reinit = true;
+		} else if (p->state == PATH_BACKOFF || p->state == PATH_FAILED) {
+			path_enter(p, a, PATH_CONNECTING, "%s: connecting again", strempty(ev->reason));
+		}
+		return true;
+	case PATH_EV_START:
+	case PATH_EV_CONNECTED:
+	case PATH_EV_CONNECT_FAILED:
+	case PATH_EV_CTRL_LIVE:
+	case PATH_EV_CTRL_DOWN:
+	case PATH_EV_CTRL_GONE:
+	case PATH_EV_RETRY_TIMER:
+	case PATH_EV_STABLE_TIMER:
+	case PATH_EV_STUCK_TIMER:
+	case PATH_EV_KICK:
+	case PATH_EV_DISCONNECTED:
+	case PATH_EV_PAUSE:
+	case PATH_EV_LINK_DOWN:
+	case PATH_EV_LINK_UP:
+	case PATH_EV_TARGET_DOWN:
+	case PATH_EV_TARGET_UP:
+	case _PATH_EVENT_MAX:
+		break;
+	}
+	return false;
+}
+
+/* The events below are those shared() leaves; each handler names its own. */
+
+static void on_idle(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	if (ev->type == PATH_EV_START)
+		connect_or_wait(p, a, "started");
+}
+
+static void on_connecting(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	if (ev->type == PATH_EV_CONNECTED) {
+		set_ctrl(p, ev->ctrl);
+		if (p->ever_live)
+			p->reconnects++;
+		p->target_down = false;
+		if (p->stop_pending)
+			path_enter(p, a, PATH_DISCONNECTING, "connected %s after it was no longer configured", p->ctrl);
+		else if (p->reinit)
+			path_enter(p, a, PATH_DISCONNECTING, "connected %s with the settings before; disconnecting to connect again",
+				   p->ctrl);
+		else
+			path_enter(p, a, PATH_LIVE, "connected %s", p->ctrl);
+	} else if (ev->type == PATH_EV_CONNECT_FAILED) {
+		p->reinit = false; /* the next connect takes the new settings anyway */
+		if (p->stop_pending)
+			path_enter(p, a, PATH_REMOVED, "no longer configured");
+		else
+			connect_failed(p, a, ev);
+	} else if (ev->type == PATH_EV_STUCK_TIMER) {
+		mark_stuck(p, a, "the connect has not returned; the kernel may be stuck");
+	}
+	/* LINK_DOWN: the connect in flight tells; its failure then waits */
+}
+
+static void on_live(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	if (ev->type == PATH_EV_CTRL_DOWN) {
+		path_enter(p, a, PATH_DEGRADED, "%s is %s; the kernel is reconnecting", p->ctrl,
+			   ev->reason ? ev->reason : "not live");
+	} else if (ev->type == PATH_EV_CTRL_GONE) {
+		ctrl_gone(p, a, "the controller was removed");
+	} else if (ev->type == PATH_EV_STABLE_TIMER) {
+		p->attempts = 0;
+	} else if (ev->type == PATH_EV_PAUSE) {
+		a->retry_in = ev->pause_for;
+		path_enter(p, a, PATH_PAUSED, "log read; disconnecting until the next read");
+	}
+	/* LINK_DOWN: the kernel holds the controller and retries by itself */
+}
+
+static void on_degraded(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	if (ev->type == PATH_EV_CTRL_LIVE) {
+		p->reconnects++;
+		path_enter(p, a, PATH_LIVE, "%s reconnected", p->ctrl);
+	} else if (ev->type == PATH_EV_CTRL_GONE) {
+		ctrl_gone(p, a, "the kernel gave the controller up (ctrl_loss_tmo)");
+	} else if (ev->type == PATH_EV_STUCK_TIMER) {
+		mark_stuck(p, a, "the kernel's reconnect has not ended far beyond ctrl_loss_tmo; it may be stuck");
+	}
+}
+
+static void on_backoff(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	if (ev->type == PATH_EV_RETRY_TIMER) {
+		path_enter(p, a, PATH_CONNECTING, "retrying");
+	} else if (ev->type == PATH_EV_KICK) {
+		path_enter(p, a, PATH_CONNECTING, "reconnect requested");
+	} else if (ev->type == PATH_EV_LINK_DOWN) {
+		path_enter(p, a, PATH_WAITING, "%s", p->link_why);
+	} else if (ev->type == PATH_EV_TARGET_UP && p->state == PATH_BACKOFF && p->target_down) {
+		/* A refusal (FAILED) is not mended by the port being up. */
+		p->target_down = false;
+		path_enter(p, a, PATH_CONNECTING, "the target's port answers again");
+	}
+}
+
+static void on_waiting(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	if (ev->type == PATH_EV_LINK_UP)
+		path_enter(p, a, PATH_CONNECTING, "link ready%s%s", ev->reason ? ": " : "", strempty(ev->reason));
+	else if (ev->type == PATH_EV_LINK_DOWN)
+		/* another reason: say so */
+		snprintf(p->last_error, sizeof(p->last_error), "waiting: %s", p->link_why);
+	/* KICK: the manager reads the link again first; still down: nothing to try */
+}
+
+static void on_disconnecting(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	if (ev->type != PATH_EV_DISCONNECTED && ev->type != PATH_EV_CTRL_GONE)
+		return;
+	p->ctrl[0] = '\0';
+	if (p->reinit) {
+		p->reinit = false;
+		connect_or_wait(p, a, "disconnected; connecting again");
+	} else {
+		path_enter(p, a, PATH_REMOVED, "disconnected");
+	}
+}
+
+static void on_paused(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	if (ev->type == PATH_EV_RETRY_TIMER)
+		connect_or_wait(p, a, "time to read the discovery log again");
+	else if (ev->type == PATH_EV_KICK)
+		connect_or_wait(p, a, "discovery requested");
+	else if (ev->type == PATH_EV_DISCONNECTED || ev->type == PATH_EV_CTRL_GONE)
+		p->ctrl[0] = '\0';
+}
+
 struct path_actions path_handle(struct path *p, const struct path_event *ev)
 {
 	struct path_actions a = { 0 };
 
 	note_flags(p, ev);
+	if (p->state == PATH_REMOVED || shared(p, &a, ev))
+		return a;
 	switch (p->state) {
 	case PATH_IDLE:
-		switch (ev->type) {
-		case PATH_EV_START:
-			connect_or_wait(p, &a, "started");
-			break;
-		case PATH_EV_ADOPT:
-			adopt(p, &a, ev);
-			break;
-		case PATH_EV_STOP:
-			path_enter(p, &a, PATH_REMOVED, "no longer configured");
-			break;
-		case PATH_EV_CONNECTED:
-		case PATH_EV_CONNECT_FAILED:
-		case PATH_EV_CTRL_LIVE:
-		case PATH_EV_CTRL_DOWN:
-		case PATH_EV_CTRL_GONE:
-		case PATH_EV_RETRY_TIMER:
-		case PATH_EV_STABLE_TIMER:
-		case PATH_EV_STUCK_TIMER:
-		case PATH_EV_KICK:
-		case PATH_EV_DISCONNECTED:
-		case PATH_EV_PAUSE:
-		case PATH_EV_LINK_DOWN:
-		case PATH_EV_LINK_UP:
-		case PATH_EV_TARGET_DOWN:
-		case PATH_EV_TARGET_UP:
-		case _PATH_EVENT_MAX:
-			break;
-		}
+		on_idle(p, &a, ev);
 		break;
-
 	case PATH_CONNECTING:
-		switch (ev->type) {
-		case PATH_EV_CONNECTED:
-			set_ctrl(p, ev->ctrl);
-			if (p->ever_live)
-				p->reconnects++;
-			p->target_down = false;
-			if (p->stop_pending) {
-				path_enter(p, &a, PATH_DISCONNECTING, "connected %s after it was no longer configured", p->ctrl);
-				break;
-			}
-			path_enter(p, &a, PATH_LIVE, "connected %s", p->ctrl);
-			break;
-		case PATH_EV_CONNECT_FAILED:
-			if (p->stop_pending) {
-				path_enter(p, &a, PATH_REMOVED, "no longer configured");
-				break;
-			}
-			connect_failed(p, &a, ev);
-			break;
-		case PATH_EV_ADOPT:
-			/* Someone else (nvme-cli, the kernel) made it while ours is in flight. */
-			adopt(p, &a, ev);
-			break;
-		case PATH_EV_STUCK_TIMER:
-			mark_stuck(p, &a, "the connect has not returned; the kernel may be stuck");
-			break;
-		case PATH_EV_STOP:
-			/* The connect cannot be called back: finish it, then undo it. */
-			p->stop_pending = true;
-			break;
-		case PATH_EV_START:
-		case PATH_EV_CTRL_LIVE:
-		case PATH_EV_CTRL_DOWN:
-		case PATH_EV_CTRL_GONE:
-		case PATH_EV_RETRY_TIMER:
-		case PATH_EV_STABLE_TIMER:
-		case PATH_EV_KICK:
-		case PATH_EV_DISCONNECTED:
-		case PATH_EV_PAUSE:
-		case PATH_EV_LINK_DOWN: /* the connect in flight tells; its failure then waits */
-		case PATH_EV_LINK_UP:
-		case PATH_EV_TARGET_DOWN:
-		case PATH_EV_TARGET_UP:
-		case _PATH_EVENT_MAX:
-			break;
-		}
+		on_connecting(p, &a, ev);
 		break;
-
 	case PATH_LIVE:
-		switch (ev->type) {
-		case PATH_EV_CTRL_DOWN:
-			path_enter(p, &a, PATH_DEGRADED, "%s is %s; the kernel is reconnecting", p->ctrl,
-				   ev->reason ? ev->reason : "not live");
-			break;
-		case PATH_EV_CTRL_GONE:
-			ctrl_gone(p, &a, "the controller was removed");
-			break;
-		case PATH_EV_STABLE_TIMER:
-			p->attempts = 0;
-			break;
-		case PATH_EV_STOP:
-			path_enter(p, &a, PATH_DISCONNECTING, "no longer configured");
-			break;
-		case PATH_EV_PAUSE:
-			a.retry_in = ev->pause_for;
-			path_enter(p, &a, PATH_PAUSED, "log read; disconnecting until the next read");
-			break;
-		case PATH_EV_ADOPT:
-			set_ctrl(p, ev->ctrl);
-			if (!ev->live)
-				path_enter(p, &a, PATH_DEGRADED, "%s is not live", p->ctrl);
-			break;
-		case PATH_EV_START:
-		case PATH_EV_CONNECTED:
-		case PATH_EV_CONNECT_FAILED:
-		case PATH_EV_CTRL_LIVE:
-		case PATH_EV_RETRY_TIMER:
-		case PATH_EV_STUCK_TIMER:
-		case PATH_EV_KICK:
-		case PATH_EV_DISCONNECTED:
-		case PATH_EV_LINK_DOWN: /* the kernel holds the controller and retries by itself */
-		case PATH_EV_LINK_UP:
-		case PATH_EV_TARGET_DOWN:
-		case PATH_EV_TARGET_UP:
-		case _PATH_EVENT_MAX:
-			break;
-		}
+		on_live(p, &a, ev);
 		break;
-
 	case PATH_DEGRADED:
-		switch (ev->type) {
-		case PATH_EV_CTRL_LIVE:
-			p->reconnects++;
-			path_enter(p, &a, PATH_LIVE, "%s reconnected", p->ctrl);
-			break;
-		case PATH_EV_ADOPT:
-			set_ctrl(p, ev->ctrl);
-			if (ev->live)
-				path_enter(p, &a, PATH_LIVE, "%s is live", p->ctrl);
-			break;
-		case PATH_EV_CTRL_GONE:
-			ctrl_gone(p, &a, "the kernel gave the controller up (ctrl_loss_tmo)");
-			break;
-		case PATH_EV_STUCK_TIMER:
-			mark_stuck(p, &a, "the kernel's reconnect has not ended far beyond ctrl_loss_tmo; it may be stuck");
-			break;
-		case PATH_EV_STOP:
-			path_enter(p, &a, PATH_DISCONNECTING, "no longer configured");
-			break;
-		case PATH_EV_START:
-		case PATH_EV_CONNECTED:
-		case PATH_EV_CONNECT_FAILED:
-		case PATH_EV_CTRL_DOWN:
-		case PATH_EV_RETRY_TIMER:
-		case PATH_EV_STABLE_TIMER:
-		case PATH_EV_KICK:
-		case PATH_EV_DISCONNECTED:
-		case PATH_EV_PAUSE:
-		case PATH_EV_LINK_DOWN:
-		case PATH_EV_LINK_UP:
-		case PATH_EV_TARGET_DOWN:
-		case PATH_EV_TARGET_UP:
-		case _PATH_EVENT_MAX:
-			break;
-		}
+		on_degraded(p, &a, ev);
 		break;
-
 	case PATH_BACKOFF:
 	case PATH_FAILED:
-		switch (ev->type) {
-		case PATH_EV_RETRY_TIMER:
-			path_enter(p, &a, PATH_CONNECTING, "retrying");
-			break;
-		case PATH_EV_KICK:
-			path_enter(p, &a, PATH_CONNECTING, "reconnect requested");
-			break;
-		case PATH_EV_ADOPT:
-			adopt(p, &a, ev);
-			break;
-		case PATH_EV_STOP:
-			path_enter(p, &a, PATH_REMOVED, "no longer configured");
-			break;
-		case PATH_EV_LINK_DOWN:
-			path_enter(p, &a, PATH_WAITING, "%s", p->link_why);
-			break;
-		case PATH_EV_TARGET_UP:
-			/* A refusal (FAILED) is not mended by the port being up. */
-			if (p->state == PATH_BACKOFF && p->target_down) {
-				p->target_down = false;
-				path_enter(p, &a, PATH_CONNECTING, "the target's port answers again");
-			}
-			break;
-		case PATH_EV_START:
-		case PATH_EV_CONNECTED:
-		case PATH_EV_CONNECT_FAILED:
-		case PATH_EV_CTRL_LIVE:
-		case PATH_EV_CTRL_DOWN:
-		case PATH_EV_CTRL_GONE:
-		case PATH_EV_STABLE_TIMER:
-		case PATH_EV_STUCK_TIMER:
-		case PATH_EV_DISCONNECTED:
-		case PATH_EV_PAUSE:
-		case PATH_EV_LINK_UP:
-		case PATH_EV_TARGET_DOWN:
-		case _PATH_EVENT_MAX:
-			break;
-		}
+		on_backoff(p, &a, ev);
 		break;
-
 	case PATH_WAITING:
-		switch (ev->type) {
-		case PATH_EV_LINK_UP:
-			path_enter(p, &a, PATH_CONNECTING, "link ready%s%s", ev->reason ? ": " : "", strempty(ev->reason));
-			break;
-		case PATH_EV_LINK_DOWN:
-			/* another reason: say so */
-			snprintf(p->last_error, sizeof(p->last_error), "waiting: %s", p->link_why);
-			break;
-		case PATH_EV_ADOPT:
-			adopt(p, &a, ev);
-			break;
-		case PATH_EV_STOP:
-			path_enter(p, &a, PATH_REMOVED, "no longer configured");
-			break;
-		case PATH_EV_START:
-		case PATH_EV_CONNECTED:
-		case PATH_EV_CONNECT_FAILED:
-		case PATH_EV_CTRL_LIVE:
-		case PATH_EV_CTRL_DOWN:
-		case PATH_EV_CTRL_GONE:
-		case PATH_EV_RETRY_TIMER:
-		case PATH_EV_STABLE_TIMER:
-		case PATH_EV_STUCK_TIMER:
-		case PATH_EV_KICK: /* the manager reads the link again first; still down: nothing to try */
-		case PATH_EV_DISCONNECTED:
-		case PATH_EV_PAUSE:
-		case PATH_EV_TARGET_DOWN:
-		case PATH_EV_TARGET_UP:
-		case _PATH_EVENT_MAX:
-			break;
-		}
+		on_waiting(p, &a, ev);
 		break;
-
 	case PATH_DISCONNECTING:
-		switch (ev->type) {
-		case PATH_EV_DISCONNECTED:
-		case PATH_EV_CTRL_GONE:
-			path_enter(p, &a, PATH_REMOVED, "disconnected");
-			break;
-		case PATH_EV_START:
-		case PATH_EV_ADOPT:
-		case PATH_EV_CONNECTED:
-		case PATH_EV_CONNECT_FAILED:
-		case PATH_EV_CTRL_LIVE:
-		case PATH_EV_CTRL_DOWN:
-		case PATH_EV_RETRY_TIMER:
-		case PATH_EV_STABLE_TIMER:
-		case PATH_EV_STUCK_TIMER:
-		case PATH_EV_KICK:
-		case PATH_EV_STOP:
-		case PATH_EV_PAUSE:
-		case PATH_EV_LINK_DOWN:
-		case PATH_EV_LINK_UP:
-		case PATH_EV_TARGET_DOWN:
-		case PATH_EV_TARGET_UP:
-		case _PATH_EVENT_MAX:
-			break;
-		}
+		on_disconnecting(p, &a, ev);
 		break;
-
 	case PATH_PAUSED:
-		switch (ev->type) {
-		case PATH_EV_RETRY_TIMER:
-			connect_or_wait(p, &a, "time to read the discovery log again");
-			break;
-		case PATH_EV_KICK:
-			connect_or_wait(p, &a, "discovery requested");
-			break;
-		case PATH_EV_DISCONNECTED:
-		case PATH_EV_CTRL_GONE:
-			p->ctrl[0] = '\0';
-			break;
-		case PATH_EV_STOP:
-			path_enter(p, &a, PATH_REMOVED, "no longer configured");
-			break;
-		case PATH_EV_START:
-		case PATH_EV_ADOPT:
-		case PATH_EV_CONNECTED:
-		case PATH_EV_CONNECT_FAILED:
-		case PATH_EV_CTRL_LIVE:
-		case PATH_EV_CTRL_DOWN:
-		case PATH_EV_STABLE_TIMER:
-		case PATH_EV_STUCK_TIMER:
-		case PATH_EV_PAUSE:
-		case PATH_EV_LINK_DOWN:
-		case PATH_EV_LINK_UP:
-		case PATH_EV_TARGET_DOWN:
-		case PATH_EV_TARGET_UP:
-		case _PATH_EVENT_MAX:
-			break;
-		}
+		on_paused(p, &a, ev);
 		break;
-
 	case PATH_REMOVED:
 	case _PATH_STATE_MAX:
 		break;

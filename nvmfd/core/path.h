@@ -66,6 +66,7 @@ enum path_event_type {
 	PATH_EV_LINK_UP,        /* it can again (.reason) */
 	PATH_EV_TARGET_DOWN,    /* a probe found nothing listening on the target's port (.reason) */
 	PATH_EV_TARGET_UP,      /* a probe found the target's port answering */
+	PATH_EV_REINIT,         /* the host ID or keys changed: disconnect ours and connect again (.reason) */
 	_PATH_EVENT_MAX,
 };
 
@@ -74,7 +75,7 @@ struct path_event {
 	const char *ctrl;       /* ADOPT, CONNECTED: nvmeN */
 	bool live;              /* ADOPT */
 	enum connect_class cls; /* CONNECT_FAILED */
-	const char *reason;     /* CONNECT_FAILED, CTRL_DOWN */
+	const char *reason;     /* CONNECT_FAILED, CTRL_DOWN, REINIT */
 	uint32_t random;        /* jitter for any backoff this event arms */
 	usec_t pause_for;       /* PAUSE */
 };
@@ -115,6 +116,7 @@ struct path {
 	bool stuck;
 	bool ever_live;
 	bool stop_pending;   /* STOP arrived while a connect was in flight */
+	bool reinit;         /* disconnecting to connect again (REINIT), or to do so once the connect in flight ends */
 	bool link_down;      /* the last word on the local link: not ready */
 	bool target_down;    /* a probe saw the target's port down since the last connect */
 	char link_why[160];

@@ -57,16 +57,6 @@ struct rc_state {
 	size_t n_too_deep;
 };
 
-static void entry_ident(const struct disc_entry *x, const struct inv_endpoint *e, const char *hostnqn, bool referral,
-			struct ident *id)
-{
-	ident_from_endpoint(id, e, referral ? NQN_DISCOVERY : x->subnqn, hostnqn);
-	/* The parser checked these are an address and a port that fit. */
-	snprintf(id->traddr, sizeof(id->traddr), "%.63s", x->traddr);
-	snprintf(id->trsvcid, sizeof(id->trsvcid), "%.15s", x->trsvcid);
-	snprintf(id->transport, sizeof(id->transport), "%s", transport_to_string(x->transport));
-}
-
 static int want_add(struct rc_state *s, const struct want *w)
 {
 	size_t existing;
@@ -108,14 +98,16 @@ static int want_expand(struct rc_state *s, size_t wi)
 	for (size_t i = 0; i < plan.n_connect && r >= 0; i++) {
 		struct want x = { .ep = w.ep, .parent = pi, .listed_seq = p->log_seq };
 
-		entry_ident(plan.connect[i], w.ep, s->hostnqn, false, &x.id);
+		if (disc_entry_ident(plan.connect[i], w.ep, s->hostnqn, &x.id) < 0)
+			continue; /* the parser keeps only what fits: cannot happen */
 		r = want_add(s, &x);
 	}
 	for (size_t i = 0; i < plan.n_referrals && r >= 0; i++) {
 		struct want x = { .discovery = true, .depth = w.depth + 1, .ep = w.ep, .parent = pi,
 				  .listed_seq = p->log_seq };
 
-		entry_ident(plan.referrals[i], w.ep, s->hostnqn, true, &x.id);
+		if (disc_entry_ident(plan.referrals[i], w.ep, s->hostnqn, &x.id) < 0)
+			continue;
 		if (identmap_get(&s->by_want, &x.id, NULL))
 			continue; /* a cycle, or reached another way */
 		if (x.depth > RC_MAX_REFERRAL_DEPTH) {

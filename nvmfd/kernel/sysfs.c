@@ -137,37 +137,74 @@ int sysfs_ctrl_scan(const char *sysfs, struct ctrl_info **ret, size_t *ret_n)
 	return 0;
 }
 
-static int list_namespaces(const char *dir, char *buf, size_t size, size_t *off)
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static void names_free(struct names *x)
+{
+	for (size_t i = 0; i < x->n; i++)
+		free(x->v[i]);
+	free(x->v);
+}
+
+static int list_namespaces(const char *dir, struct names *x)
 {
 	_cleanup_(closedirp) DIR *d = opendir(dir);
 	struct dirent *de;
 
 	while (d && (de = readdir(d))) {
-		size_t len = strlen(de->d_name);
-
 		if (!devname_is_ns(de->d_name))
 			continue;
-		if (*off + len + 2 > size)
-			return -ENOBUFS;
-		*off += (size_t)snprintf(buf + *off, size - *off, "%s%s", *off ? " " : "", de->d_name);
+		if (x->n == x->cap) {
+			size_t cap = x->cap ? x->cap * 2 : 16;
+			char **v = realloc(x->v, cap * sizeof(*v));
+
+			if (!v)
+				return -ENOMEM;
+			x->v = v;
+			x->cap = cap;
+		}
+		if (!(x->v[x->n] = strdup(de->d_name)))
+			return -ENOMEM;
+		x->n++;
 	}
 	return 0;
 }
 
-int sysfs_ctrl_namespaces(const char *sysfs, const char *name, char *buf, size_t size)
+/* nvme1n2 before nvme1n10: the numbers as numbers. */
+static int ns_order(const void *a, const void *b)
+{
+	return strverscmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int names_join(struct names *x, char **ret)
+{
+	size_t len = 1, off = 0;
+	char *s;
+
+	if (x->n > 1)
+		qsort(x->v, x->n, sizeof(*x->v), ns_order);
+	for (size_t i = 0; i < x->n; i++)
+		len += strlen(x->v[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return -ENOMEM;
+	s[0] = '\0';
+	for (size_t i = 0; i < x->n; i++)
+		off += (size_t)sprintf(s + off, "%s%s", i ? " " : "", x->v[i]);
+	*ret = s;
+	return 0;
+}
+
+/* The heads under the subsystem that links to controller NAME (native multipath). */
+static int list_heads(const char *sysfs, const char *name, struct names *x)
 {
 	char dir[PATH_MAX];
 	_cleanup_(closedirp) DIR *subsystems = NULL;
 	struct dirent *de;
-	size_t off = 0;
-	int r;
 
-	buf[0] = '\0';
-	/* Without native multipath: the controller's own nvmeXnY. */
-	snprintf(dir, sizeof(dir), "%s/class/nvme/%s", sysfs, name);
-	if ((r = list_namespaces(dir, buf, size, &off)) < 0)
-		return r;
-	/* With it: the heads under the subsystem that links to this controller. */
 	snprintf(dir, sizeof(dir), "%s/class/nvme-subsystem", sysfs);
 	subsystems = opendir(dir);
 	while (subsystems && (de = readdir(subsystems))) {
@@ -176,7 +213,24 @@ int sysfs_ctrl_namespaces(const char *sysfs, const char *name, char *buf, size_t
 		if (de->d_name[0] == '.' || (size_t)snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= sizeof(sub) ||
 		    (size_t)snprintf(link, sizeof(link), "%s/%s", sub, name) >= sizeof(link) || access(link, F_OK) < 0)
 			continue;
-		return list_namespaces(sub, buf, size, &off);
+		return list_namespaces(sub, x);
 	}
 	return 0;
+}
+
+int sysfs_ctrl_namespaces(const char *sysfs, const char *name, char **ret)
+{
+	char dir[PATH_MAX];
+	struct names x = { 0 };
+	int r;
+
+	/* Without native multipath: the controller's own nvmeXnY. */
+	snprintf(dir, sizeof(dir), "%s/class/nvme/%s", sysfs, name);
+	r = list_namespaces(dir, &x);
+	if (r >= 0)
+		r = list_heads(sysfs, name, &x);
+	if (r >= 0)
+		r = names_join(&x, ret);
+	names_free(&x);
+	return r;
 }

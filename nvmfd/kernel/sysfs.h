@@ -40,5 +40,7 @@ int sysfs_ns_subsysnqn(const char *sysfs, const char *ns, char *buf, size_t size
 /* Every fabrics controller (transport rdma, tcp, fc, loop), into a malloc'ed array. */
 int sysfs_ctrl_scan(const char *sysfs, struct ctrl_info **ret, size_t *ret_n);
 
-/* The namespace block devices of controller NAME ("nvme0n1 nvme0n2"), multipath heads included. */
-int sysfs_ctrl_namespaces(const char *sysfs, const char *name, char *buf, size_t size);
+/* The namespace block devices of controller NAME, multipath heads included,
+ * in their numbers' order, as one malloc'ed string ("nvme0n1 nvme0n2 nvme0n10";
+ * "" for none): there may be thousands. */
+int sysfs_ctrl_namespaces(const char *sysfs, const char *name, char **ret);

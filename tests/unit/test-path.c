@@ -78,6 +78,12 @@ static const struct {
 	{ PATH_WAITING, PATH_EV_ADOPT, PATH_LIVE, T | ARM_STABLE },
 	{ PATH_WAITING, PATH_EV_STOP, PATH_REMOVED, T },
 
+	{ PATH_LIVE, PATH_EV_REINIT, PATH_DISCONNECTING, T | CANCEL_STABLE | DISCONNECT },
+	{ PATH_DEGRADED, PATH_EV_REINIT, PATH_DISCONNECTING, T | CANCEL_STUCK | DISCONNECT },
+	{ PATH_BACKOFF, PATH_EV_REINIT, PATH_CONNECTING, T | CANCEL_RETRY | CONNECT | ARM_STUCK },
+	{ PATH_FAILED, PATH_EV_REINIT, PATH_CONNECTING, T | CANCEL_RETRY | CONNECT | ARM_STUCK },
+	{ PATH_CONNECTING, PATH_EV_REINIT, PATH_CONNECTING, 0 },
+
 	{ PATH_DISCONNECTING, PATH_EV_DISCONNECTED, PATH_REMOVED, T },
 	{ PATH_DISCONNECTING, PATH_EV_CTRL_GONE, PATH_REMOVED, T },
 };
@@ -245,6 +251,65 @@ static void path_test_stop_during_connect_undoes_it(void **state _unused_)
 	a = path_handle(&p, &fail);
 	assert_int_equal(p.state, PATH_REMOVED);
 	assert_false(a.flags & (ARM_RETRY | DISCONNECT));
+}
+
+/* A STOP during a connect that someone else's controller answers (it is
+ * adopted, or the connect says EALREADY) is not lost. */
+static void path_test_stop_during_connect_survives_adoption(void **state _unused_)
+{
+	struct path p = in_state(PATH_CONNECTING);
+	struct path_event stop = event(PATH_EV_STOP), adopt = event(PATH_EV_ADOPT), done = event(PATH_EV_DISCONNECTED);
+	struct path_event already = event(PATH_EV_CONNECT_FAILED);
+	struct path_actions a;
+
+	path_handle(&p, &stop);
+	a = path_handle(&p, &adopt);
+	assert_int_equal(p.state, PATH_DISCONNECTING);
+	assert_true(a.flags & DISCONNECT);
+	assert_string_equal(p.ctrl, "nvme3");
+	path_handle(&p, &done);
+	assert_int_equal(p.state, PATH_REMOVED);
+
+	p = in_state(PATH_CONNECTING);
+	path_handle(&p, &stop);
+	already.cls = CONNECT_ALREADY;
+	a = path_handle(&p, &already);
+	assert_int_equal(p.state, PATH_REMOVED); /* not ours: left as it is */
+	assert_false(a.flags & (PATH_ACT_RESYNC | DISCONNECT));
+}
+
+/* A new host ID or key: ours is disconnected and connected again, once. */
+static void path_test_reinit_disconnects_and_connects_again(void **state _unused_)
+{
+	struct path p = in_state(PATH_LIVE);
+	struct path_event reinit = event(PATH_EV_REINIT), done = event(PATH_EV_DISCONNECTED);
+	struct path_event ok = event(PATH_EV_CONNECTED), stop = event(PATH_EV_STOP);
+	struct path_actions a;
+
+	path_handle(&p, &reinit);
+	assert_int_equal(p.state, PATH_DISCONNECTING);
+	a = path_handle(&p, &done);
+	assert_int_equal(p.state, PATH_CONNECTING);
+	assert_true(a.flags & CONNECT);
+	assert_string_equal(p.ctrl, "");
+	path_handle(&p, &ok);
+	assert_int_equal(p.state, PATH_LIVE);
+
+	/* during a connect: the controller it makes has the old settings */
+	p = in_state(PATH_CONNECTING);
+	path_handle(&p, &reinit);
+	a = path_handle(&p, &ok);
+	assert_int_equal(p.state, PATH_DISCONNECTING);
+	assert_true(a.flags & DISCONNECT);
+	a = path_handle(&p, &done);
+	assert_int_equal(p.state, PATH_CONNECTING);
+
+	/* a stop while it disconnects to connect again: it stops */
+	p = in_state(PATH_LIVE);
+	path_handle(&p, &reinit);
+	path_handle(&p, &stop);
+	path_handle(&p, &done);
+	assert_int_equal(p.state, PATH_REMOVED);
 }
 
 static void path_test_reconnects_are_counted(void **state _unused_)
@@ -507,6 +572,8 @@ int main(void)
 		cmocka_unit_test(path_test_already_connected_adopts),
 		cmocka_unit_test(path_test_adopting_a_controller_that_is_not_live),
 		cmocka_unit_test(path_test_stop_during_connect_undoes_it),
+		cmocka_unit_test(path_test_stop_during_connect_survives_adoption),
+		cmocka_unit_test(path_test_reinit_disconnects_and_connects_again),
 		cmocka_unit_test(path_test_reconnects_are_counted),
 		cmocka_unit_test(path_test_stuck_is_flagged_once),
 		cmocka_unit_test(path_test_pause_disconnects_and_waits_without_counting_a_loss),

@@ -123,23 +123,42 @@ static void sysfs_test_no_nvme_class_is_no_controllers(void **state _unused_)
 
 static void sysfs_test_namespaces_with_and_without_multipath(void **state _unused_)
 {
-	char buf[128];
+	char *buf = NULL, name[64];
 
 	ctrl("nvme0", "tcp", "traddr=127.0.0.1,trsvcid=4420", "nqn.2020-09.com.example:a", "live");
 	mkdirs("class/nvme/nvme0/nvme0c0n1"); /* hidden path */
-	mkdirs("class/nvme-subsystem/nvme-subsys0/nvme0n1");
+	mkdirs("class/nvme-subsystem/nvme-subsys0/nvme0n10");
 	mkdirs("class/nvme-subsystem/nvme-subsys0/nvme0n2");
 	mkdirs("class/nvme-subsystem/nvme-subsys0/nvme0n2p1");
 	mkdirs("class/nvme-subsystem/nvme-subsys0/nvme0");
 	mkdirs("class/nvme-subsystem/nvme-subsys1/nvme1n1"); /* another subsystem's */
-	assert_int_equal(sysfs_ctrl_namespaces(root, "nvme0", buf, sizeof(buf)), 0);
-	assert_true(streq(buf, "nvme0n1 nvme0n2") || streq(buf, "nvme0n2 nvme0n1"));
+	assert_int_equal(sysfs_ctrl_namespaces(root, "nvme0", &buf), 0);
+	assert_string_equal(buf, "nvme0n2 nvme0n10"); /* in their numbers' order */
+	free(buf);
 
 	ctrl("nvme5", "rdma", "traddr=192.0.2.1,trsvcid=4420", "nqn.2020-09.com.example:b", "live");
 	mkdirs("class/nvme/nvme5/nvme5n1"); /* without multipath */
-	assert_int_equal(sysfs_ctrl_namespaces(root, "nvme5", buf, sizeof(buf)), 0);
+	assert_int_equal(sysfs_ctrl_namespaces(root, "nvme5", &buf), 0);
 	assert_string_equal(buf, "nvme5n1");
-	assert_int_equal(sysfs_ctrl_namespaces(root, "nvme5", buf, 4), -ENOBUFS);
+	free(buf);
+
+	/* no list is too long: a subsystem of 1,000 namespaces */
+	ctrl("nvme7", "tcp", "traddr=192.0.2.7,trsvcid=4420", "nqn.2020-09.com.example:c", "live");
+	mkdirs("class/nvme-subsystem/nvme-subsys7/nvme7");
+	for (int i = 1000; i >= 1; i--) {
+		snprintf(name, sizeof(name), "class/nvme-subsystem/nvme-subsys7/nvme7n%d", i);
+		mkdirs(name);
+	}
+	assert_int_equal(sysfs_ctrl_namespaces(root, "nvme7", &buf), 0);
+	assert_int_equal(strncmp(buf, "nvme7n1 nvme7n2 nvme7n3 ", 24), 0);
+	assert_non_null(strstr(buf, " nvme7n999 nvme7n1000"));
+	assert_int_equal(strlen(buf), 9 * 7 + 90 * 8 + 900 * 9 + 10 + 999);
+	free(buf);
+
+	ctrl("nvme8", "tcp", "traddr=192.0.2.8,trsvcid=4420", "nqn.2020-09.com.example:d", "live");
+	assert_int_equal(sysfs_ctrl_namespaces(root, "nvme8", &buf), 0);
+	assert_string_equal(buf, "");
+	free(buf);
 }
 
 static void ident_test_matches_on_the_full_identity(void **state _unused_)

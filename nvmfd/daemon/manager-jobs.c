@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The manager's blocking calls, each a job on a worker lane: a fabrics
+ * connect blocks in the kernel and the kernel serialises all connects, so
+ * no connect, disconnect or discovery log read ever runs on the loop
+ * thread. A job carries plain copies (the path may be gone when it ends);
+ * its result comes back to the loop, which looks the path up by id.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/fileio.h"
+#include "base/macro.h"
+#include "core/connect-error.h"
+#include "daemon/manager-private.h"
+#include "kernel/fabrics.h"
+#include "kernel/modules.h"
+
+struct connect_job {
+	struct job job;
+	struct manager *m;
+	uint64_t path;
+	struct fabrics_connect_args args;
+	char key_path[256], ctrl_key_path[256];
+	struct fabrics_result res;
+};
+
+/* The key file's secret, for the connect (never logged); read here, off the loop. */
+static void read_secret(const char *path, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (path[0])
+		read_one_line(path, buf, size);
+}
+
+static void connect_run(struct job *j)
+{
+	struct connect_job *c = (struct connect_job *)j;
+
+	read_secret(c->key_path, c->args.dhchap_key, sizeof(c->args.dhchap_key));
+	read_secret(c->ctrl_key_path, c->args.dhchap_ctrl_key, sizeof(c->args.dhchap_ctrl_key));
+	fabrics_connect(&c->args, &c->res);
+}
+
+/* A target that refuses a persistent discovery controller: read its log one
+ * connect at a time instead, from now on. */
+static void go_oneshot(struct mpath *p)
+{
+	struct log_ctx ctx = mpath_ctx(p);
+	struct path_event kick = { .type = PATH_EV_KICK, .random = random32() };
+	char name[512];
+
+	p->oneshot = true;
+	log_full(LOG_NOTICE, &ctx, "%s takes no persistent discovery controller; reading its log every %llus",
+		 mpath_name(p, name, sizeof(name)), (unsigned long long)(ONESHOT_INTERVAL / USEC_PER_SEC));
+	mpath_feed(p, &kick);
+}
+
+static void connect_done(struct job *j)
+{
+	struct connect_job *c = (struct connect_job *)j;
+	struct mpath *p = j->cancelled || c->m->freeing ? NULL : mpath_by_id(c->m, c->path);
+	struct path_event ev = { .random = random32() };
+	char reason[512];
+
+	if (p && c->res.err == 0) {
+		ev.type = PATH_EV_CONNECTED;
+		ev.ctrl = c->res.ctrl;
+		p->last_connect_time = c->res.elapsed;
+		mpath_feed(p, &ev);
+	} else if (p) {
+		ev.type = PATH_EV_CONNECT_FAILED;
+		ev.cls = connect_classify(c->res.err, c->res.kernel_log, reason, sizeof(reason));
+		ev.reason = reason;
+		/* Was it the local link? Then the path waits rather than backs
+		 * off. A failure is news: read the devices afresh. */
+		rdma_view_clear(&p->m->rdma);
+		link_check(p);
+		mpath_feed(p, &ev);
+		if (ev.cls == CONNECT_INVALID && p->discovery && !p->oneshot && c->args.persistent)
+			go_oneshot(p);
+	}
+	explicit_bzero(c->args.dhchap_key, sizeof(c->args.dhchap_key));
+	explicit_bzero(c->args.dhchap_ctrl_key, sizeof(c->args.dhchap_ctrl_key));
+	free(c);
+}
+
+void job_connect(struct mpath *p)
+{
+	struct connect_job *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		struct path_event ev = { .type = PATH_EV_CONNECT_FAILED, .cls = CONNECT_TRANSIENT,
+					 .reason = "out of memory", .random = random32() };
+
+		mpath_feed(p, &ev);
+		return;
+	}
+	c->job = (struct job){ .run = connect_run, .done = connect_done };
+	c->m = p->m;
+	c->path = p->id;
+	c->args.id = p->ident;
+	snprintf(c->args.hostid, sizeof(c->args.hostid), "%s", p->hostid);
+	c->args.opts = p->opts;
+	c->args.discovery = p->discovery;
+	c->args.persistent = p->discovery && !p->oneshot;
+	snprintf(c->key_path, sizeof(c->key_path), "%s", p->dhchap_key);
+	snprintf(c->ctrl_key_path, sizeof(c->ctrl_key_path), "%s", p->dhchap_ctrl_key);
+	worker_submit(p->m->worker, LANE_CONNECT, &c->job);
+}
+
+struct disconnect_job {
+	struct job job;
+	struct manager *m;
+	uint64_t path;
+	char ctrl[32];
+	struct fabrics_result res;
+};
+
+static void disconnect_run(struct job *j)
+{
+	struct disconnect_job *d = (struct disconnect_job *)j;
+
+	fabrics_disconnect(d->ctrl, &d->res);
+}
+
+static void disconnect_done(struct job *j)
+{
+	struct disconnect_job *d = (struct disconnect_job *)j;
+	struct manager *m = d->m;
+	struct mpath *p = j->cancelled || m->freeing ? NULL : mpath_by_id(m, d->path);
+
+	if (d->res.err && d->res.err != -ENOENT)
+		log_full(LOG_WARNING, NULL, "disconnecting %s: %s", d->ctrl, strerror(-d->res.err));
+	if (p) {
+		struct path_event ev = { .type = PATH_EV_DISCONNECTED };
+
+		p->disconnect_inflight = false;
+		mpath_feed(p, &ev);
+	}
+	free(d);
+	if (!m->freeing && m->stop_waiting && --m->stop_waiting == 0 && m->stop_done)
+		m->stop_done(m->stop_userdata);
+}
+
+void job_disconnect(struct mpath *p)
+{
+	struct disconnect_job *d;
+
+	if (!p->fsm.ctrl[0]) {
+		struct path_event ev = { .type = PATH_EV_DISCONNECTED };
+
+		mpath_feed(p, &ev);
+		return;
+	}
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		/* The reconcile asks again for a path left disconnecting without a job. */
+		manager_alloc_failed(p->m);
+		return;
+	}
+	d->job = (struct job){ .run = disconnect_run, .done = disconnect_done };
+	d->m = p->m;
+	d->path = p->id;
+	snprintf(d->ctrl, sizeof(d->ctrl), "%s", p->fsm.ctrl);
+	p->disconnect_inflight = true;
+	worker_submit(p->m->worker, LANE_DISCONNECT, &d->job);
+}
+
+struct log_job {
+	struct job job;
+	struct manager *m;
+	uint64_t path;
+	char ctrl[32];
+	int parsed;            /* disc_log_parse's answer */
+	struct disc_log log;
+	struct fabrics_result res;
+};
+
+/* Read and parse off the loop: a log may hold 65,536 entries. */
+static void log_run(struct job *j)
+{
+	struct log_job *l = (struct log_job *)j;
+	void *raw = NULL;
+	size_t len = 0;
+
+	fabrics_read_discovery_log(l->ctrl, &raw, &len, &l->res);
+	if (!l->res.err)
+		l->parsed = disc_log_parse(raw, len, &l->log);
+	free(raw);
+}
+
+static void log_failed(struct mpath *p, const struct log_job *l)
+{
+	struct log_ctx ctx = mpath_ctx(p);
+	char name[512];
+
+	if (l->res.err)
+		log_full(LOG_WARNING, &ctx, "reading the discovery log of %s (%s) failed: %s%s%s",
+			 mpath_name(p, name, sizeof(name)), l->ctrl, strerror(-l->res.err),
+			 l->res.kernel_log[0] ? "; kernel: " : "", l->res.kernel_log);
+	else
+		log_full(LOG_WARNING, &ctx, "discovery log of %s: %s", mpath_name(p, name, sizeof(name)),
+			 l->parsed == -ENOMEM ? "out of memory" : "too short to read");
+}
+
+/* After a read: the next one if an AEN came meanwhile, or a one-shot controller's pause. */
+static void log_next(struct mpath *p)
+{
+	if (p->log_reread && p->fsm.state == PATH_LIVE && !p->oneshot) {
+		p->log_reread = false;
+		job_read_log(p);
+	} else if (p->oneshot && p->fsm.state == PATH_LIVE) {
+		struct path_event pause = { .type = PATH_EV_PAUSE, .pause_for = ONESHOT_INTERVAL };
+
+		p->log_reread = false;
+		mpath_feed(p, &pause);
+	}
+}
+
+static void log_done(struct job *j)
+{
+	struct log_job *l = (struct log_job *)j;
+	struct mpath *p = j->cancelled || l->m->freeing ? NULL : mpath_by_id(l->m, l->path);
+
+	if (p) {
+		p->log_reading = false;
+		p->log_reads++;
+		if (l->res.err || l->parsed < 0)
+			log_failed(p, l);
+		else
+			manager_take_log(p, &l->log);
+		p->first_done = true;
+		log_next(p);
+		update_status(l->m);
+	}
+	disc_log_free(&l->log);
+	free(l);
+}
+
+/* At most one read in flight and one queued per discovery controller. */
+void job_read_log(struct mpath *p)
+{
+	struct log_job *l;
+
+	if (p->log_reading) {
+		p->log_reread = true;
+		return;
+	}
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		p->log_reread = true;
+		manager_alloc_failed(p->m);
+		return;
+	}
+	l->job = (struct job){ .run = log_run, .done = log_done };
+	l->m = p->m;
+	l->path = p->id;
+	snprintf(l->ctrl, sizeof(l->ctrl), "%s", p->fsm.ctrl);
+	p->log_reading = true;
+	worker_submit(p->m->worker, LANE_DISCOVERY, &l->job);
+}
+
+/* Loading modules blocks in the kernel (a driver's init): on the connect lane,
+ * which also puts it before the connects that need the modules. */
+struct modules_job {
+	struct job job;
+	const char *names[64];
+	char copies[64][64]; /* the job owns its names: the inventory may go first */
+	size_t n;
+	char who[256];
+	struct diags diags;
+};
+
+static void modules_run(struct job *j)
+{
+	struct modules_job *mj = (struct modules_job *)j;
+
+	modules_load(mj->names, NULL, mj->n, mj->who, &mj->diags);
+}
+
+static void modules_done(struct job *j)
+{
+	struct modules_job *mj = (struct modules_job *)j;
+
+	for (size_t i = 0; i < mj->diags.n; i++)
+		log_full(LOG_WARNING, NULL, "%s", mj->diags.v[i].msg);
+	diags_clear(&mj->diags);
+	free(mj);
+}
+
+void job_load_modules(struct manager *m, const struct inv_host *h, const char *who)
+{
+	struct modules_job *mj = calloc(1, sizeof(*mj));
+	const char *names[64];
+
+	if (!mj) {
+		log_full(LOG_WARNING, NULL, "cannot load the modules of %s: out of memory", who);
+		return;
+	}
+	mj->job = (struct job){ .run = modules_run, .done = modules_done };
+	snprintf(mj->who, sizeof(mj->who), "%s", who);
+	mj->n = modules_for_host(h, names, ARRAY_SIZE(names));
+	for (size_t i = 0; i < mj->n; i++) {
+		snprintf(mj->copies[i], sizeof(mj->copies[i]), "%s", names[i]);
+		mj->names[i] = mj->copies[i];
+	}
+	worker_submit(m->worker, LANE_CONNECT, &mj->job);
+}
