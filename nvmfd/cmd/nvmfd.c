@@ -170,22 +170,22 @@ struct daemon {
 	struct control *ctl;
 };
 
-/* The inventory and this host's entry and identity, or every reason not. */
-static int load_host(const struct args *a, struct inventory **ret_inv, const struct inv_host **ret_h,
+/* The inventory and this host's entry and identity, or every reason not:
+ * logged, and left in D for whoever asked. */
+static int load_host(const struct args *a, struct diags *d, struct inventory **ret_inv, const struct inv_host **ret_h,
 		     struct host_identity *ret_id)
 {
-	struct diags d = { 0 };
 	struct inventory *inv = NULL;
-	int r = inventory_load(a->config, &d, &inv);
+	int r = inventory_load(a->config, d, &inv);
 
 	if (r == 0)
-		r = inventory_pick_host(inv, a->host, &d, ret_h);
+		r = inventory_pick_host(inv, a->host, d, ret_h);
 	if (r == 0)
-		r = host_identity_resolve(inv, *ret_h, NULL, &d, ret_id);
+		r = host_identity_resolve(inv, *ret_h, NULL, d, ret_id);
 	if (r == 0)
-		r = inventory_check_host_keys(inv, *ret_h, &d);
-	for (size_t i = 0; i < d.n; i++) {
-		const struct diag *x = &d.v[i];
+		r = inventory_check_host_keys(inv, *ret_h, d);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *x = &d->v[i];
 
 		if (x->line)
 			log_full(x->level == DIAG_ERROR ? LOG_ERR : LOG_WARNING, NULL, "%s:%u:%u: %s", x->file, x->line,
@@ -193,7 +193,6 @@ static int load_host(const struct args *a, struct inventory **ret_inv, const str
 		else
 			log_full(x->level == DIAG_ERROR ? LOG_ERR : LOG_WARNING, NULL, "%s: %s", x->file, x->msg);
 	}
-	diags_clear(&d);
 	if (r < 0) {
 		inventory_free(inv);
 		return r;
@@ -216,7 +215,8 @@ static void load_modules(const struct inventory *inv, const struct inv_host *h)
 	diags_clear(&d);
 }
 
-static int reload(struct daemon *dm)
+/* Reload; what is wrong with the inventory goes to D. */
+static int reload(struct daemon *dm, struct diags *d)
 {
 	struct inventory *inv = NULL;
 	const struct inv_host *h = NULL;
@@ -224,7 +224,7 @@ static int reload(struct daemon *dm)
 	int r;
 
 	sd_notify(false, "RELOADING=1");
-	r = load_host(dm->a, &inv, &h, &id);
+	r = load_host(dm->a, d, &inv, &h, &id);
 	if (r < 0)
 		log_full(LOG_ERR, NULL, "reload: %s is not usable; going on with the inventory loaded before", dm->a->config);
 	else
@@ -235,7 +235,10 @@ static int reload(struct daemon *dm)
 
 static int on_sighup(sd_event_source *s _unused_, const struct signalfd_siginfo *si _unused_, void *userdata)
 {
-	reload(userdata);
+	struct diags d = { 0 };
+
+	reload(userdata, &d);
+	diags_clear(&d);
 	return 0;
 }
 
@@ -288,27 +291,11 @@ static void on_control(void *userdata, struct json_object *req, struct json_obje
 		reply_ok(reply);
 		json_object_object_add(*reply, "reading", json_object_new_int((int)manager_rediscover(dm->m, arg)));
 	} else if (streq_ptr(cmd, "reload")) {
-		int r = reload(dm);
 		struct diags d = { 0 };
+		int r = reload(dm, &d);
 
 		*reply = json_object_new_object();
 		json_object_object_add(*reply, "ok", json_object_new_boolean(r == 0));
-		if (r < 0) {
-			/* The caller is told what reload() logged: the same checks
-			 * once more, nothing applied (the inventory was refused). */
-			struct inventory *inv = NULL;
-			const struct inv_host *h = NULL;
-			struct host_identity id;
-			int k = inventory_load(dm->a->config, &d, &inv);
-
-			if (k == 0)
-				k = inventory_pick_host(inv, dm->a->host, &d, &h);
-			if (k == 0)
-				k = host_identity_resolve(inv, h, NULL, &d, &id);
-			if (k == 0)
-				inventory_check_host_keys(inv, h, &d);
-			inventory_free(inv);
-		}
 		if (d.n_errors) {
 			json_object_object_add(*reply, "error", json_object_new_string("the inventory has errors; nothing changed"));
 			json_object_object_add(*reply, "errors", control_errors_json(&d));
@@ -339,10 +326,12 @@ static int run_daemon(const struct args *a)
 				      .probe = !a->no_probe,
 				      /* RDMA CM probes run in a child of this very program (probe.h) */
 				      .probe_helper = "/proc/self/exe" };
+	struct diags d = { 0 };
 	sigset_t ss;
 	int r;
 
-	r = load_host(a, &inv, &h, &id);
+	r = load_host(a, &d, &inv, &h, &id);
+	diags_clear(&d);
 	if (r < 0)
 		return r;
 	log_full(LOG_INFO, NULL, "host %s (%s): %zu discovery endpoints", h->name, id.hostnqn, h->n_endpoints);
