@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "core/ident.h"
+
 enum connect_class {
 	CONNECT_ALREADY,   /* a controller with this identity exists: adopt it */
 	CONNECT_TRANSIENT, /* unreachable, refused, timed out, reset: back off and retry */
@@ -30,8 +32,34 @@ static inline int connect_class_is_permanent(enum connect_class c)
 
 /*
  * Classify a failed connect. ERR is the negative errno the adapter reports:
- * the kernel's own where it is known, -EIO where libnvme hid it. KERNEL_LOG is
- * the kernel's messages during the attempt (one per line, may be NULL). The
- * reason, for status and logs, goes to REASON.
+ * the kernel's own where it is known, -EIO where libnvme hid it (anything
+ * that is no negative errno counts as -EIO). KERNEL_LOG is the kernel's
+ * messages of the attempt (one per line, may be NULL: connect_log_select's
+ * choice). The reason, for status and logs, goes to REASON.
  */
 enum connect_class connect_classify(int err, const char *kernel_log, char *reason, size_t size);
+
+/*
+ * What the kernel's lines must speak of to be taken as one call's: /dev/kmsg
+ * holds every controller's messages, and a controller that reconnects by
+ * itself while we connect (refused, say) must not give our path its reason.
+ */
+struct connect_scope {
+	const struct ident *id;     /* the path connected: its address, host side and NQNs; or NULL */
+	const char *ctrl;           /* its controller (nvmeN) when known, as for a log read; or NULL */
+	const char *const *before;  /* the controllers there before the call, NULL-terminated; NULL: none */
+};
+
+/*
+ * Copy to RET, whole, the lines of KERNEL_LOG that are about scope S. A line
+ * of controller nvmeN ("nvme nvmeN: ...") is taken when N is S's controller;
+ * when that is not known (a connect that failed never says which number the
+ * kernel gave it), when N was not there before the call and none of its
+ * lines names another path (the kernel creates one controller at a time,
+ * under nvmf_dev_mutex), or when the line itself names S's path and N is no
+ * older controller. A line of no controller ("nvme_fabrics: ...",
+ * "nvme_tcp: ...") is taken when it names the path (its subsystem or host
+ * NQN, its address) and nothing that differs from it. Returns how many lines
+ * were taken, or -ENOMEM (RET is then empty).
+ */
+int connect_log_select(const char *kernel_log, const struct connect_scope *s, char *ret, size_t size);

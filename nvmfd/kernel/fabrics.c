@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "kernel/fabrics.h"
 
+#include <dirent.h>
 #include <endian.h>
 #include <fcntl.h>
 #include <unistd.h>
@@ -16,8 +17,14 @@
 #include "kernel/kmsg.h"
 #include "base/macro.h"
 #include "base/nqn.h"
+#include "core/connect-error.h"
+#include "core/devname.h"
 
 static const char *const kernel_words[] = { "nvme", NULL };
+
+/* The kernel's lines of a call, before choosing those about it: room for what
+ * other controllers say meanwhile (a connect can wait minutes on its turn). */
+#define KMSG_WINDOW 16384
 
 static usec_t now_usec(void)
 {
@@ -47,6 +54,56 @@ static void root_freep(nvme_root_t *r)
 {
 	if (*r)
 		nvme_free_tree(*r);
+}
+
+/* The controllers there now (nvmeN under /sys/class/nvme), NULL-terminated;
+ * NULL when there are none, or they cannot be read. */
+static char **ctrls_now(void)
+{
+	_cleanup_(closedirp) DIR *d = opendir("/sys/class/nvme");
+	char **v = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	if (!d)
+		return NULL;
+	while ((de = readdir(d))) {
+		if (!devname_is_ctrl(de->d_name))
+			continue;
+		if (n + 2 > cap) {
+			char **w = realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+
+			if (!w)
+				break;
+			v = w;
+		}
+		v[n] = strdup(de->d_name);
+		if (!v[n])
+			break;
+		v[++n] = NULL;
+	}
+	return v;
+}
+
+static void ctrls_freep(char ***v)
+{
+	for (char **p = *v; p && *p; p++)
+		free(*p);
+	free(*v);
+}
+
+/* The lines of the window at KFD (closed) that are about SCOPE, into RET's kernel_log. */
+static void kernel_lines(int kfd, const struct connect_scope *scope, struct fabrics_result *ret)
+{
+	_cleanup_free_ char *window = kfd >= 0 ? calloc(1, KMSG_WINDOW) : NULL;
+
+	if (!window) {
+		if (kfd >= 0)
+			close(kfd);
+		return;
+	}
+	kmsg_collect(kfd, kernel_words, window, KMSG_WINDOW);
+	connect_log_select(window, scope, ret->kernel_log, sizeof(ret->kernel_log));
 }
 
 /* libnvme 1.3's codes for the errnos it recognises; the rest is hidden as -EIO. */
@@ -84,6 +141,9 @@ static int errno_of(int e)
 void fabrics_connect(const struct fabrics_connect_args *a, struct fabrics_result *ret)
 {
 	_cleanup_(root_freep) nvme_root_t r = root_new();
+	_cleanup_(ctrls_freep) char **before = NULL;
+	struct ident id = a->id;
+	struct connect_scope scope = { .id = &id };
 	struct nvme_fabrics_config cfg;
 	nvme_host_t h;
 	nvme_ctrl_t c;
@@ -121,14 +181,24 @@ void fabrics_connect(const struct fabrics_connect_args *a, struct fabrics_result
 	cfg.ctrl_loss_tmo = a->opts.ctrl_loss_tmo;
 	cfg.fast_io_fail_tmo = a->opts.fast_io_fail_tmo;
 
+	/* The kernel names the subsystem a discovery controller connects to. */
+	if (a->discovery)
+		snprintf(id.subsysnqn, sizeof(id.subsysnqn), "%s", NQN_DISCOVERY);
+	/* The log first, then the controllers: one missing from the list is new, and the
+	 * kernel makes new ones one at a time (nvmf_dev_mutex, drivers/nvme/host/fabrics.c):
+	 * ours, unless its lines name another path. */
 	kfd = kmsg_open(NULL);
+	if (kfd >= 0) {
+		before = ctrls_now();
+		scope.before = (const char *const *)before;
+	}
 	if (nvmf_add_ctrl(h, c, &cfg) == 0) {
 		snprintf(ret->ctrl, sizeof(ret->ctrl), "%s", nvme_ctrl_get_name(c));
 		if (kfd >= 0)
 			close(kfd);
 	} else {
 		ret->err = errno_of(errno);
-		kmsg_collect(kfd, kernel_words, ret->kernel_log, sizeof(ret->kernel_log));
+		kernel_lines(kfd, &scope, ret);
 	}
 	ret->elapsed = now_usec() - start;
 }
@@ -174,8 +244,10 @@ void fabrics_read_discovery_log(const char *ctrl, void **raw, size_t *len, struc
 	}
 	kfd = kmsg_open(NULL);
 	if (nvmf_get_discovery_log(c, &log, 4) < 0) {
+		const struct connect_scope scope = { .ctrl = ctrl };
+
 		ret->err = errno ? -errno : -EIO;
-		kmsg_collect(kfd, kernel_words, ret->kernel_log, sizeof(ret->kernel_log));
+		kernel_lines(kfd, &scope, ret);
 	} else {
 		if (kfd >= 0)
 			close(kfd);

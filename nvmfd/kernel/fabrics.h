@@ -32,7 +32,8 @@ struct fabrics_connect_args {
 struct fabrics_result {
 	int err;               /* 0, or a negative errno (-EIO where libnvme hid the kernel's) */
 	char ctrl[32];         /* connect: the new controller, nvmeN */
-	char kernel_log[1024]; /* the kernel's NVMe messages during a failed call */
+	char kernel_log[1024]; /* the kernel's messages about a failed call: its own, not
+				* another controller's (connect_log_select) */
 	usec_t elapsed;
 };
 

@@ -22,6 +22,28 @@ int kmsg_open(const char *path)
 	return fd;
 }
 
+/*
+ * Room for N more bytes after the OFF bytes of BUF, made by dropping its
+ * oldest lines: a connect's own lines come last, when it fails, after
+ * whatever other controllers said while it waited. Returns the new length.
+ */
+static size_t make_room(char *buf, size_t off, size_t size, size_t n)
+{
+	size_t cut = 0;
+
+	while (off - cut + n + 1 > size) {
+		const char *nl = memchr(buf + cut, '\n', off - cut);
+
+		if (!nl) {
+			cut = off;
+			break;
+		}
+		cut = (size_t)(nl - buf) + 1;
+	}
+	memmove(buf, buf + cut, off - cut + 1);
+	return off - cut;
+}
+
 void kmsg_collect(int fd, const char *const *words, char *buf, size_t size)
 {
 	size_t off = strlen(buf);
@@ -35,7 +57,7 @@ void kmsg_collect(int fd, const char *const *words, char *buf, size_t size)
 		size_t len;
 		bool keep = !words;
 
-		if (n < 0 && errno == EPIPE)
+		if (n < 0 && (errno == EPIPE || errno == EINTR))
 			continue; /* records were overwritten: go on with what is there */
 		if (n <= 0)
 			break;
@@ -48,8 +70,9 @@ void kmsg_collect(int fd, const char *const *words, char *buf, size_t size)
 		len = strcspn(msg, "\n");
 		for (const char *const *w = words; w && *w && !keep; w++)
 			keep = memmem(msg, len, *w, strlen(*w)) != NULL;
-		if (!keep || off + len + 2 > size)
+		if (!keep || len + 2 > size)
 			continue;
+		off = make_room(buf, off, size, len + 1);
 		memcpy(buf + off, msg, len);
 		off += len;
 		buf[off++] = '\n';

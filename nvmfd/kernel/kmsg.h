@@ -15,6 +15,8 @@ int kmsg_open(const char *path);
 
 /*
  * Append to BUF the messages logged since, one per line, that contain one of
- * the NULL-terminated WORDS (NULL: all). Never blocks. Closes FD.
+ * the NULL-terminated WORDS (NULL: all); when they do not all fit, the
+ * oldest lines give way. Every controller's messages are there: the lines of
+ * one call are chosen with connect_log_select. Never blocks. Closes FD.
  */
 void kmsg_collect(int fd, const char *const *words, char *buf, size_t size);
