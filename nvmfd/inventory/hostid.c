@@ -29,7 +29,7 @@ int host_identity_resolve(const struct inventory *inv, const struct inv_host *h,
 	} else if ((k = read_one_line(nqn_file, ret->hostnqn, sizeof(ret->hostnqn))) < 0) {
 		diags_add(diags, DIAG_ERROR, inv->path, h->loc.line, h->loc.column,
 			  "host %s has no hostnqn and %s cannot be read (%s): write hostnqn in the inventory or run `nvme gen-hostnqn > %s`",
-			  h->name, nqn_file, strerror(-k), nqn_file);
+			  h->name, nqn_file, fileio_strerror(k), nqn_file);
 		r = k;
 	} else if (nqn_check(ret->hostnqn, &why) < 0) {
 		diags_add(diags, DIAG_ERROR, nqn_file, 1, 1, "'%s' is not a valid host NQN: %s", ret->hostnqn, why);
@@ -46,7 +46,7 @@ int host_identity_resolve(const struct inventory *inv, const struct inv_host *h,
 		 * identity then changes across reconnects. */
 		diags_add(diags, DIAG_WARNING, inv->path, h->loc.line, h->loc.column,
 			  "host %s has no hostid and %s cannot be read (%s); the kernel will choose one",
-			  h->name, id_file, strerror(-k));
+			  h->name, id_file, fileio_strerror(k));
 		ret->hostid[0] = '\0';
 	} else if (!uuid_valid(ret->hostid)) {
 		diags_add(diags, DIAG_ERROR, id_file, 1, 1, "'%s' is not a UUID", ret->hostid);

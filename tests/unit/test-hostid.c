@@ -2,13 +2,16 @@
 #include "cmocka-prelude.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "inventory/hostid.h"
 #include "inventory/inventory.h"
 #include "load-inventory.h"
+#include "base/fileio.h"
 #include "base/macro.h"
 
 #define UUID1 "6f1c2a5e-0b7d-4f7e-9c1a-2d3e4f5a6b7c"
@@ -114,6 +117,38 @@ static void hostid_test_missing_or_bad_files_are_errors(void **state _unused_)
 	inventory_free(inv);
 }
 
+static void interrupted(int sig _unused_)
+{
+}
+
+/* A FIFO where a file should be: refused at once, never waited on. */
+static void hostid_test_fifo_is_refused(void **state _unused_)
+{
+	struct inventory *inv = load_inventory("hosts:\n  - name: h\n");
+	struct sigaction sa = { .sa_handler = interrupted }, old;
+	struct diags d = { 0 };
+	struct host_identity id;
+	char p[128], buf[64];
+
+	snprintf(p, sizeof(p), "%s/hostnqn", dir);
+	assert_int_equal(mkfifo(p, 0600), 0);
+	put("hostid", UUID1 "\n");
+	/* Without O_NONBLOCK the open waits for a writer: the alarm would end it with EINTR. */
+	sigaction(SIGALRM, &sa, &old);
+	alarm(2);
+	assert_int_equal(read_one_line(p, buf, sizeof(buf)), -EBADFD);
+	assert_int_equal(host_identity_resolve(inv, &inv->hosts[0], dir, &d, &id), -EBADFD);
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	assert_int_equal(d.n_errors, 1);
+	assert_non_null(strstr(d.v[0].msg, "cannot be read (not a regular file)"));
+	/* A directory is named as one. */
+	assert_int_equal(read_one_line(dir, buf, sizeof(buf)), -EISDIR);
+	assert_string_equal(buf, "");
+	diags_clear(&d);
+	inventory_free(inv);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -121,6 +156,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(hostid_test_files_fill_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(hostid_test_mismatch_warns, setup, teardown),
 		cmocka_unit_test_setup_teardown(hostid_test_missing_or_bad_files_are_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(hostid_test_fifo_is_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("hostid", tests, NULL, NULL);
 }
