@@ -35,23 +35,23 @@ void arena_free(struct arena *a)
 	free(a);
 }
 
-void *arena_alloc(struct arena *a, size_t size)
+/* SIZE bytes at an offset aligned to ALIGN (a power of two up to the block's). */
+static void *take(struct arena *a, size_t size, size_t align)
 {
 	struct block *b = a->head;
-	size_t need = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+	size_t off = b ? (b->used + align - 1) & ~(align - 1) : 0;
 
-	if (size == 0)
-		need = ALIGN;
-	if (need < size)
+	if (size > SIZE_MAX - sizeof(struct block))
 		return NULL;
-	if (!b || b->size - b->used < need) {
-		size_t cap = need > BLOCK_SIZE ? need : BLOCK_SIZE;
+	if (!b || off > b->size || b->size - off < size) {
+		size_t cap = size > BLOCK_SIZE ? size : BLOCK_SIZE;
 
 		b = malloc(sizeof(*b) + cap);
 		if (!b)
 			return NULL;
 		b->size = cap;
 		b->used = 0;
+		off = 0;
 		/* A large block goes behind the current one, which keeps its room. */
 		if (a->head && cap > BLOCK_SIZE) {
 			b->next = a->head->next;
@@ -61,10 +61,17 @@ void *arena_alloc(struct arena *a, size_t size)
 			a->head = b;
 		}
 	}
-	void *p = b->data + b->used;
-	b->used += need;
-	a->used += need;
-	memset(p, 0, size);
+	b->used = off + size;
+	a->used += size;
+	return b->data + off;
+}
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+	void *p = take(a, size ? size : 1, ALIGN);
+
+	if (p)
+		memset(p, 0, size);
 	return p;
 }
 
@@ -75,9 +82,10 @@ void *arena_alloc_array(struct arena *a, size_t n, size_t size)
 	return arena_alloc(a, n * size);
 }
 
+/* Text needs no alignment: a short string costs its length, not 16 bytes. */
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = n < SIZE_MAX ? take(a, n + 1, 1) : NULL;
 
 	if (p) {
 		memcpy(p, s, n);
