@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Parsing and validating the inventory. libyaml loads the file as a document
- * (every node keeps its line and column); the walkers below check each
- * mapping against its keys, convert each value and report every problem with
- * its place, going on after an error so that one run shows them all.
+ * Parsing and validating the inventory. The YAML is read into a tree of
+ * nodes (ytree.c: every node keeps its line and column); the walkers below
+ * check each mapping against its keys, convert each value and report every
+ * problem with its place, going on after an error so that one run shows them
+ * all. Every check is linear in the size of the file: duplicates and names
+ * are found through key sets, and what one entry multiplies (a target's
+ * ports for each connect entry that names it, a target's subsystems for
+ * each of its ports) is bounded (inventory.h, the limits).
  */
 #include "inventory/inventory.h"
 
@@ -17,11 +21,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <yaml.h>
 
 #include "base/arena.h"
+#include "base/fileio.h"
 #include "base/macro.h"
 #include "base/nqn.h"
+#include "inventory/keyset.h"
+#include "inventory/ytree.h"
 
 const struct inv_fabrics inv_fabrics_default = {
 	.nr_io_queues = 0,
@@ -88,90 +94,93 @@ int on_removed_from_string(const char *s)
 
 /* ---------------------------------------------------------------------- */
 
+/* What the checks of one target need beside it, found once. */
+struct target_index {
+	struct keyset subsystems; /* by NQN */
+	struct keyset ports;      /* by id */
+	const char **all_nqns;    /* what a port without subsystems: exposes, shared */
+	size_t n_all;
+	bool all_done;
+	size_t *usable;           /* the ports with an address, which endpoints can name */
+	size_t n_usable;
+	bool usable_done;
+};
+
+/* What the checks of one host need beside it: its endpoints by path identity. */
+struct host_index {
+	struct inv_host *h;
+	size_t cap;               /* room in h->endpoints */
+	const char **ids;         /* each endpoint's identity, as one string */
+	struct keyset endpoints;
+	bool full;                /* INV_MAX_HOST_ENDPOINTS reached, and said */
+};
+
 struct parser {
-	yaml_document_t doc;
 	const char *file;
 	struct diags *diags;
-	struct arena *arena;
+	struct arena *arena;   /* the inventory's */
+	struct arena *scratch; /* the tree and the indexes: freed after the load */
 	struct inventory *inv;
 	bool oom;
 	/* defaults: section values that are not fabrics options */
 	int default_transport; /* -1: none */
 	const char *default_trsvcid;
+	struct target_index *tix; /* parallel to inv->targets */
+	struct keyset targets_by_name, hosts_by_name;
+	size_t n_endpoints, n_links; /* of all hosts, of all targets */
+	bool endpoints_full, links_full;
 };
 
-_printf_(3, 4) static void error_at(struct parser *p, const yaml_node_t *n, const char *fmt, ...)
+_printf_(3, 4) static void error_at(struct parser *p, const struct ynode *n, const char *fmt, ...)
 {
 	va_list ap;
-	_cleanup_free_ char *msg = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	diags_addv(p->diags, DIAG_ERROR, p->file, n ? n->line : 0, n ? n->column : 0, fmt, ap);
 	va_end(ap);
-	if (!msg) {
-		p->oom = true;
-		return;
-	}
-	diags_add(p->diags, DIAG_ERROR, p->file, n ? (unsigned)n->start_mark.line + 1 : 0,
-		  n ? (unsigned)n->start_mark.column + 1 : 0, "%s", msg);
 }
 
 _printf_(4, 5) static void error_loc(struct parser *p, enum diag_level level, struct inv_loc loc,
 				     const char *fmt, ...)
 {
 	va_list ap;
-	_cleanup_free_ char *msg = NULL;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
+	diags_addv(p->diags, level, p->file, loc.line, loc.column, fmt, ap);
 	va_end(ap);
-	if (!msg) {
-		p->oom = true;
-		return;
-	}
-	diags_add(p->diags, level, p->file, loc.line, loc.column, "%s", msg);
 }
 
-static struct inv_loc loc_of(const yaml_node_t *n)
+static struct inv_loc loc_of(const struct ynode *n)
 {
-	return (struct inv_loc){ (unsigned)n->start_mark.line + 1, (unsigned)n->start_mark.column + 1 };
+	return (struct inv_loc){ n->line, n->column };
 }
 
-static yaml_node_t *node(struct parser *p, int index)
-{
-	return yaml_document_get_node(&p->doc, index);
-}
-
-static const char *kind_of(const yaml_node_t *n)
+static const char *kind_of(const struct ynode *n)
 {
 	switch (n->type) {
-	case YAML_SCALAR_NODE:
+	case YNODE_SCALAR:
 		return "a single value";
-	case YAML_SEQUENCE_NODE:
+	case YNODE_SEQUENCE:
 		return "a list";
-	case YAML_MAPPING_NODE:
+	case YNODE_MAPPING:
 		return "a mapping";
-	case YAML_NO_NODE:
-		break;
 	}
 	return "nothing";
 }
 
-static bool is_null(const yaml_node_t *n)
+static bool is_null(const struct ynode *n)
 {
-	const char *v;
+	const char *v = n->text;
 
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+	if (n->type != YNODE_SCALAR || !n->plain)
 		return false;
-	v = (const char *)n->data.scalar.value;
 	return !*v || streq(v, "~") || streq(v, "null") || streq(v, "Null") || streq(v, "NULL");
 }
 
-static size_t seq_len(const yaml_node_t *n)
+/* Whether N is a scalar that reads S. */
+static bool scalar_is(const struct ynode *n, const char *s)
 {
-	return (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	return n->type == YNODE_SCALAR && streq(n->text, s);
 }
 
 static void *alloc_array(struct parser *p, size_t n, size_t size)
@@ -183,90 +192,128 @@ static void *alloc_array(struct parser *p, size_t n, size_t size)
 	return v;
 }
 
-/* N, a list of ITEMS (for the message): room for each of them, or NULL after an error. */
-static void *list_alloc(struct parser *p, const yaml_node_t *n, const char *what, const char *items, size_t size)
+static void *scratch_array(struct parser *p, size_t n, size_t size)
 {
-	if (n->type != YAML_SEQUENCE_NODE) {
+	void *v = arena_alloc_array(p->scratch, n ? n : 1, size);
+
+	if (!v)
+		p->oom = true;
+	return v;
+}
+
+/* N, a list of ITEMS (for the message): room for each of them, or NULL after an error. */
+static void *list_alloc(struct parser *p, const struct ynode *n, const char *what, const char *items, size_t size)
+{
+	if (n->type != YNODE_SEQUENCE) {
 		error_at(p, n, "%s is a list of %s, not %s", what, items, kind_of(n));
 		return NULL;
 	}
-	return alloc_array(p, seq_len(n), size);
+	return alloc_array(p, n->n, size);
 }
 
-#define for_each_item(p, n, it) \
-	for (yaml_node_item_t *it = (n)->data.sequence.items.start; it < (n)->data.sequence.items.top; it++)
+#define for_each_item(seq, it) for (struct ynode *const *it = (seq)->items; it < (seq)->items + (seq)->n; it++)
 
-/* Join the keys of a table for "allowed: ..." messages. */
-static const char *join_keys(struct parser *p, const char *const *keys, size_t n)
+/* Item I of a list was seen before as item FIRST (or is new: FIRST == I);
+ * false when memory ran out. */
+static bool first_of(struct parser *p, struct keyset *s, size_t i, size_t *first)
 {
-	size_t len = 1;
-	char *s, *q;
+	ssize_t k = keyset_add(s, i);
 
-	for (size_t i = 0; i < n; i++)
-		len += strlen(keys[i]) + 2;
-	s = q = arena_alloc(p->arena, len);
-	if (!s) {
+	if (k < 0) {
 		p->oom = true;
-		return "";
+		return false;
 	}
-	for (size_t i = 0; i < n; i++)
-		q += sprintf(q, "%s%s", i ? ", " : "", keys[i]);
-	return s;
+	*first = (size_t)k;
+	return true;
+}
+
+static bool seen_before(struct parser *p, struct keyset *s, size_t i, size_t *first)
+{
+	return first_of(p, s, i, first) && *first != i;
+}
+
+static struct keyview key_text(const char *s)
+{
+	return (struct keyview){ s, s ? strlen(s) : 0 };
+}
+
+/* Join the keys of a table for "allowed: ..." messages, into BUF. */
+static const char *join_keys(char *buf, size_t size, const char *const *keys, size_t n)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < n && at < size; i++) {
+		int k = snprintf(buf + at, size - at, "%s%s", i ? ", " : "", keys[i]);
+
+		if (k < 0)
+			break;
+		at += (size_t)k;
+	}
+	return buf;
+}
+
+#define KEYS_TEXT_MAX 512
+
+/* The keys for a message, unless the message would only be counted. */
+static const char *keys_text(struct parser *p, char *buf, const char *const *keys, size_t n)
+{
+	return diags_full(p->diags, DIAG_ERROR) ? "" : join_keys(buf, KEYS_TEXT_MAX, keys, n);
 }
 
 /*
  * Check that N is a mapping of KEYS only, each at most once; set v[i] to the
  * value of keys[i] (NULL when absent). Returns false when N is no mapping.
  */
-static bool get_fields(struct parser *p, const yaml_node_t *n, const char *what,
-		       const char *const *keys, size_t n_keys, yaml_node_t **v)
+static bool get_fields(struct parser *p, const struct ynode *n, const char *what,
+		       const char *const *keys, size_t n_keys, struct ynode **v)
 {
+	char allowed[KEYS_TEXT_MAX];
+
 	memset(v, 0, n_keys * sizeof(*v));
-	if (n->type != YAML_MAPPING_NODE) {
-		error_at(p, n, "%s is a mapping of keys (%s), not %s", what, join_keys(p, keys, n_keys),
-			 kind_of(n));
+	if (n->type != YNODE_MAPPING) {
+		error_at(p, n, "%s is a mapping of keys (%s), not %s", what,
+			 keys_text(p, allowed, keys, n_keys), kind_of(n));
 		return false;
 	}
-	for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
-		yaml_node_t *k = node(p, pair->key), *val = node(p, pair->value);
-		const char *key;
+	for (const struct ypair *pair = n->pairs; pair < n->pairs + n->n; pair++) {
+		const struct ynode *k = pair->key;
 		size_t i;
 
-		if (k->type != YAML_SCALAR_NODE) {
+		if (k->type != YNODE_SCALAR) {
 			error_at(p, k, "a key in %s is %s; keys are names (%s)", what, kind_of(k),
-				 join_keys(p, keys, n_keys));
+				 keys_text(p, allowed, keys, n_keys));
 			continue;
 		}
-		key = (const char *)k->data.scalar.value;
-		for (i = 0; i < n_keys && !streq(keys[i], key); i++)
+		for (i = 0; i < n_keys && !streq(keys[i], k->text); i++)
 			;
 		if (i == n_keys) {
-			error_at(p, k, "unknown key '%s' in %s (allowed: %s)", key, what, join_keys(p, keys, n_keys));
+			error_at(p, k, "unknown key '%s' in %s (allowed: %s)", k->text, what,
+				 keys_text(p, allowed, keys, n_keys));
 			continue;
 		}
 		if (v[i]) {
-			error_at(p, k, "'%s' is given twice in %s (first at line %lu)", key, what,
-				 (unsigned long)v[i]->start_mark.line + 1);
+			error_at(p, k, "'%s' is given twice in %s (first at line %u)", k->text, what, v[i]->line);
 			continue;
 		}
-		v[i] = val;
+		v[i] = pair->value;
 	}
 	return true;
 }
 
-static void require(struct parser *p, const yaml_node_t *map, const char *what, const char *key,
-		    const yaml_node_t *v)
+static void require(struct parser *p, const struct ynode *map, const char *what, const char *key,
+		    const struct ynode *v)
 {
 	if (!v)
 		error_at(p, map, "%s needs '%s'", what, key);
 }
 
 /* A single text value; NULL (after an error) otherwise. */
-static const char *get_text(struct parser *p, const yaml_node_t *n, const char *what)
+static const char *get_text(struct parser *p, const struct ynode *n, const char *what)
 {
 	const char *s;
 
-	if (n->type != YAML_SCALAR_NODE) {
+	if (n->type != YNODE_SCALAR) {
 		error_at(p, n, "%s is a single value, not %s", what, kind_of(n));
 		return NULL;
 	}
@@ -274,40 +321,65 @@ static const char *get_text(struct parser *p, const yaml_node_t *n, const char *
 		error_at(p, n, "%s needs a value", what);
 		return NULL;
 	}
-	s = arena_strndup(p->arena, (const char *)n->data.scalar.value, n->data.scalar.length);
-	if (!s)
-		p->oom = true;
-	else if (strlen(s) != n->data.scalar.length) {
+	if (strlen(n->text) != n->n) {
 		error_at(p, n, "%s contains a NUL byte", what);
 		return NULL;
 	}
+	s = arena_strndup(p->arena, n->text, n->n);
+	if (!s)
+		p->oom = true;
 	return s;
 }
 
-static bool get_uint(struct parser *p, const yaml_node_t *n, const char *what, unsigned long min,
+/*
+ * A whole number as written in decimal: digits only, no sign, no leading
+ * zero (YAML 1.1 tools read 010 as eight), no space. -EINVAL when S is none,
+ * -ERANGE when it is past ULONG_MAX.
+ */
+static int parse_decimal(const char *s, unsigned long *ret)
+{
+	unsigned long v = 0;
+
+	if (!isdigit((unsigned char)*s) || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	for (; *s; s++) {
+		unsigned d = (unsigned)(*s - '0');
+
+		if (!isdigit((unsigned char)*s))
+			return -EINVAL;
+		if (v > (ULONG_MAX - d) / 10) {
+			for (; isdigit((unsigned char)*s); s++)
+				;
+			return *s ? -EINVAL : -ERANGE;
+		}
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return 0;
+}
+
+static bool get_uint(struct parser *p, const struct ynode *n, const char *what, unsigned long min,
 		     unsigned long max, unsigned long *ret)
 {
 	const char *s = get_text(p, n, what);
-	char *end;
-	unsigned long v;
+	unsigned long v = 0;
+	int r;
 
 	if (!s)
 		return false;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (!isdigit((unsigned char)*s) || *end || errno) {
+	r = parse_decimal(s, &v);
+	if (r == -EINVAL) {
 		error_at(p, n, "%s is a whole number from %lu to %lu, not '%s'", what, min, max, s);
 		return false;
 	}
-	if (v < min || v > max) {
-		error_at(p, n, "%s is from %lu to %lu, not %lu", what, min, max, v);
+	if (r < 0 || v < min || v > max) {
+		error_at(p, n, "%s is from %lu to %lu, not %s", what, min, max, s);
 		return false;
 	}
 	*ret = v;
 	return true;
 }
-
-static bool get_bool(struct parser *p, const yaml_node_t *n, const char *what, bool *ret)
+static bool get_bool(struct parser *p, const struct ynode *n, const char *what, bool *ret)
 {
 	const char *s = get_text(p, n, what);
 
@@ -321,7 +393,7 @@ static bool get_bool(struct parser *p, const yaml_node_t *n, const char *what, b
 	return false;
 }
 
-static bool get_duration(struct parser *p, const yaml_node_t *n, const char *what, usec_t min,
+static bool get_duration(struct parser *p, const struct ynode *n, const char *what, usec_t min,
 			 usec_t max, usec_t *ret)
 {
 	const char *s = get_text(p, n, what);
@@ -349,27 +421,26 @@ static bool get_duration(struct parser *p, const yaml_node_t *n, const char *wha
  * NULL) stands for -1: "forever" for ctrl_loss_tmo, "off" for
  * fast_io_fail_tmo.
  */
-static bool get_seconds(struct parser *p, const yaml_node_t *n, const char *what, int min, int max,
+static bool get_seconds(struct parser *p, const struct ynode *n, const char *what, int min, int max,
 			const char *word, int *ret)
 {
 	usec_t v;
 	char a[DURATION_MAX], b[DURATION_MAX];
 
-	if (word && n->type == YAML_SCALAR_NODE && streq((const char *)n->data.scalar.value, word)) {
+	if (word && scalar_is(n, word)) {
 		*ret = -1;
 		return true;
 	}
-	if (n->type == YAML_SCALAR_NODE && duration_parse((const char *)n->data.scalar.value, &v) < 0) {
+	if (n->type == YNODE_SCALAR && duration_parse(n->text, &v) < 0) {
 		error_at(p, n, "%s is a duration in whole seconds such as 5s or 10m%s%s%s, not '%s'", what,
-			 word ? ", or '" : "", word ? word : "", word ? "'" : "",
-			 (const char *)n->data.scalar.value);
+			 word ? ", or '" : "", word ? word : "", word ? "'" : "", n->text);
 		return false;
 	}
 	if (!get_duration(p, n, what, (usec_t)min * USEC_PER_SEC, (usec_t)max * USEC_PER_SEC, &v))
 		return false;
 	if (v % USEC_PER_SEC) {
 		error_at(p, n, "%s is passed to the kernel in whole seconds: %s is not (use %s or %s)", what,
-			 (const char *)n->data.scalar.value, duration_format(v / USEC_PER_SEC * USEC_PER_SEC, a),
+			 n->text, duration_format(v / USEC_PER_SEC * USEC_PER_SEC, a),
 			 duration_format((v / USEC_PER_SEC + 1) * USEC_PER_SEC, b));
 		return false;
 	}
@@ -377,48 +448,61 @@ static bool get_seconds(struct parser *p, const yaml_node_t *n, const char *what
 	return true;
 }
 
-/* A list of single values, each checked by CHECK when given. */
-static bool get_text_list(struct parser *p, const yaml_node_t *n, const char *what,
-			  bool (*check)(struct parser *, const yaml_node_t *, const char *, const char *),
-			  const char ***ret, size_t *ret_n)
-{
+/* A list of single values as it was loaded: the values kept and where each was written. */
+struct text_list {
 	const char **v;
-	size_t k = 0;
-	bool ok = true;
+	const struct ynode **nodes;
+	size_t n;
+};
 
-	if (n->type != YAML_SEQUENCE_NODE) {
+static struct keyview text_list_key(const void *ctx, size_t i)
+{
+	return key_text(((const struct text_list *)ctx)->v[i]);
+}
+
+/*
+ * A list of single values, each checked by CHECK when given and kept once:
+ * a refused or repeated one is reported, the others are kept.
+ */
+static void get_text_list(struct parser *p, const struct ynode *n, const char *what,
+			  bool (*check)(struct parser *, const struct ynode *, const char *, const char *),
+			  struct text_list *ret)
+{
+	struct text_list l = { 0 };
+	struct keyset seen = KEYSET_INIT(text_list_key, &l);
+
+	*ret = (struct text_list){ 0 };
+	if (n->type != YNODE_SEQUENCE) {
 		error_at(p, n, "%s is a list such as [a, b], not %s", what, kind_of(n));
-		return false;
+		return;
 	}
-	v = alloc_array(p, seq_len(n), sizeof(*v));
-	if (!v)
-		return false;
-	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *item = node(p, *it);
-		const char *s = get_text(p, item, what);
+	l.v = alloc_array(p, n->n, sizeof(*l.v));
+	l.nodes = scratch_array(p, n->n, sizeof(*l.nodes));
+	if (!l.v || !l.nodes)
+		return;
+	for_each_item(n, it) {
+		const char *s = get_text(p, *it, what);
+		size_t first;
 
-		if (!s || (check && !check(p, item, what, s))) {
-			ok = false;
+		if (!s || (check && !check(p, *it, what, s)))
 			continue;
-		}
-		for (size_t j = 0; j < k; j++)
-			if (streq(v[j], s)) {
-				error_at(p, item, "'%s' is listed twice in %s", s, what);
-				s = NULL;
-				break;
-			}
-		if (s)
-			v[k++] = s;
+		l.v[l.n] = s;
+		l.nodes[l.n] = *it;
+		if (!first_of(p, &seen, l.n, &first))
+			break;
+		if (first != l.n)
+			error_at(p, *it, "'%s' is listed twice in %s", s, what);
+		else
+			l.n++;
 	}
-	*ret = v;
-	*ret_n = k;
-	return ok;
+	keyset_done(&seen);
+	*ret = l;
 }
 
 /* ---------------------------------------------------------------------- */
 /* value checks */
 
-static bool check_nqn(struct parser *p, const yaml_node_t *n, const char *what, const char *s)
+static bool check_nqn(struct parser *p, const struct ynode *n, const char *what, const char *s)
 {
 	const char *why;
 
@@ -428,7 +512,7 @@ static bool check_nqn(struct parser *p, const yaml_node_t *n, const char *what, 
 	return false;
 }
 
-static bool check_name(struct parser *p, const yaml_node_t *n, const char *what, const char *s)
+static bool check_name(struct parser *p, const struct ynode *n, const char *what, const char *s)
 {
 	size_t len = strlen(s);
 
@@ -443,7 +527,7 @@ bad:
 	return false;
 }
 
-static bool check_module(struct parser *p, const yaml_node_t *n, const char *what, const char *s)
+static bool check_module(struct parser *p, const struct ynode *n, const char *what, const char *s)
 {
 	for (const char *c = s; *c; c++)
 		if (!isalnum((unsigned char)*c) && *c != '-' && *c != '_') {
@@ -470,7 +554,7 @@ static int address_family(const char *s)
  * traddr and adrfam together: the address must be one of the family; the
  * family defaults to the address's.
  */
-static bool get_address(struct parser *p, const yaml_node_t *traddr_n, const yaml_node_t *adrfam_n,
+static bool get_address(struct parser *p, const struct ynode *traddr_n, const struct ynode *adrfam_n,
 			const char *what, const char **ret_addr, enum adrfam *ret_fam)
 {
 	const char *addr = get_text(p, traddr_n, what);
@@ -503,7 +587,7 @@ static bool get_address(struct parser *p, const yaml_node_t *traddr_n, const yam
 	return true;
 }
 
-static bool get_trsvcid(struct parser *p, const yaml_node_t *n, const char **ret)
+static bool get_trsvcid(struct parser *p, const struct ynode *n, const char **ret)
 {
 	unsigned long port;
 	char buf[8];
@@ -517,7 +601,7 @@ static bool get_trsvcid(struct parser *p, const yaml_node_t *n, const char **ret
 	return *ret != NULL;
 }
 
-static bool get_transport(struct parser *p, const yaml_node_t *n, enum transport *ret)
+static bool get_transport(struct parser *p, const struct ynode *n, enum transport *ret)
 {
 	const char *s = get_text(p, n, "transport");
 	int t;
@@ -534,7 +618,7 @@ static bool get_transport(struct parser *p, const yaml_node_t *n, enum transport
 }
 
 /* A key is a file, never the secret itself. */
-static const char *get_key_path(struct parser *p, const yaml_node_t *n, const char *what)
+static const char *get_key_path(struct parser *p, const struct ynode *n, const char *what)
 {
 	const char *s = get_text(p, n, what);
 
@@ -552,6 +636,19 @@ static const char *get_key_path(struct parser *p, const yaml_node_t *n, const ch
 	return s;
 }
 
+/* A module list: the kernel modules an entry loads, at most INV_MAX_MODULES. */
+static void get_modules(struct parser *p, const struct ynode *n, const char ***ret, size_t *ret_n)
+{
+	struct text_list l;
+
+	if (n->type == YNODE_SEQUENCE && n->n > INV_MAX_MODULES) {
+		error_at(p, n, "modules lists at most %d modules, not %zu", INV_MAX_MODULES, n->n);
+		return;
+	}
+	get_text_list(p, n, "modules", check_module, &l);
+	*ret = l.v;
+	*ret_n = l.n;
+}
 /* ---------------------------------------------------------------------- */
 /* fabrics options and backoff: in defaults, a host and a connect entry */
 
@@ -582,8 +679,31 @@ struct options {
  * nvme_iopolicy_names; queue-depth since 6.11). */
 static const char *const iopolicies[] = { "numa", "round-robin", "queue-depth" };
 
+/* A percentage such as 20%, from 0% to 100%. */
+static void get_jitter(struct parser *p, const struct ynode *n, unsigned *ret)
+{
+	const char *j = get_text(p, n, "backoff jitter");
+	size_t len = j ? strlen(j) : 0;
+	unsigned long pct = 0;
+	char digits[8];
+	bool ok = false;
+
+	if (!j)
+		return;
+	if (len >= 2 && len <= sizeof(digits) && j[len - 1] == '%') {
+		memcpy(digits, j, len - 1);
+		digits[len - 1] = '\0';
+		ok = parse_decimal(digits, &pct) == 0 && pct <= 100;
+	}
+	if (!ok) {
+		error_at(p, n, "backoff jitter is a percentage from 0%% to 100%%, such as 20%%, not '%s'", j);
+		return;
+	}
+	*ret = (unsigned)pct;
+}
+
 /* Apply the option keys in V (indexed as above) over O. */
-static void parse_options(struct parser *p, yaml_node_t *const *v, struct options *o)
+static void parse_options(struct parser *p, struct ynode *const *v, struct options *o)
 {
 	unsigned long u;
 	int secs;
@@ -602,7 +722,7 @@ static void parse_options(struct parser *p, yaml_node_t *const *v, struct option
 		o->fabrics.fast_io_fail_tmo = secs;
 	if (v[OPT_BACKOFF]) {
 		static const char *const keys[] = { "initial", "max", "jitter" };
-		yaml_node_t *b[ARRAY_SIZE(keys)];
+		struct ynode *b[ARRAY_SIZE(keys)];
 		usec_t d;
 
 		if (get_fields(p, v[OPT_BACKOFF], "backoff", keys, ARRAY_SIZE(keys), b)) {
@@ -610,20 +730,8 @@ static void parse_options(struct parser *p, yaml_node_t *const *v, struct option
 				o->backoff.initial = d;
 			if (b[1] && get_duration(p, b[1], "backoff max", 10 * USEC_PER_MSEC, USEC_PER_HOUR, &d))
 				o->backoff.max = d;
-			if (b[2]) {
-				const char *j = get_text(p, b[2], "backoff jitter");
-				char *end;
-				unsigned long pct = 0;
-
-				if (j) {
-					errno = 0;
-					pct = strtoul(j, &end, 10);
-					if (!isdigit((unsigned char)*j) || !streq(end, "%") || errno || pct > 100)
-						error_at(p, b[2], "backoff jitter is a percentage from 0%% to 100%%, such as 20%%, not '%s'", j);
-					else
-						o->backoff.jitter_pct = (unsigned)pct;
-				}
-			}
+			if (b[2])
+				get_jitter(p, b[2], &o->backoff.jitter_pct);
 			if (o->backoff.max < o->backoff.initial)
 				error_at(p, v[OPT_BACKOFF], "backoff max is at least backoff initial");
 		}
@@ -665,10 +773,10 @@ static void check_fabrics(struct parser *p, struct inv_loc loc, const struct inv
 /* ---------------------------------------------------------------------- */
 /* targets */
 
-static void parse_namespace(struct parser *p, yaml_node_t *n, struct inv_namespace *ns)
+static void parse_namespace(struct parser *p, struct ynode *n, struct inv_namespace *ns)
 {
 	static const char *const keys[] = { "nsid", "device_path", "uuid", "nguid", "enabled" };
-	yaml_node_t *v[ARRAY_SIZE(keys)];
+	struct ynode *v[ARRAY_SIZE(keys)];
 	unsigned long u;
 
 	ns->loc = loc_of(n);
@@ -699,13 +807,27 @@ static void parse_namespace(struct parser *p, yaml_node_t *n, struct inv_namespa
 static const char *const dhchap_hashes[] = { "hmac(sha256)", "hmac(sha384)", "hmac(sha512)" };
 static const char *const dhchap_groups[] = { "null", "ffdhe2048", "ffdhe3072", "ffdhe4096", "ffdhe6144", "ffdhe8192" };
 
-static void parse_allowed_host(struct parser *p, yaml_node_t *n, struct inv_allowed_host *a)
+/* V, when given, one of TABLE (for WHAT); NULL after an error. */
+static const char *get_word(struct parser *p, const struct ynode *v, const char *what, const char *const *table,
+			    size_t n)
+{
+	char allowed[KEYS_TEXT_MAX];
+	const char *s = v ? get_text(p, v, what) : NULL;
+
+	if (s && table_lookup(table, n, s) < 0) {
+		error_at(p, v, "%s is one of %s, not '%s'", what, keys_text(p, allowed, table, n), s);
+		return NULL;
+	}
+	return s;
+}
+
+static void parse_allowed_host(struct parser *p, struct ynode *n, struct inv_allowed_host *a)
 {
 	static const char *const keys[] = { "host", "dhchap_key", "dhchap_ctrl_key", "dhchap_hash", "dhchap_dhgroup" };
-	yaml_node_t *v[ARRAY_SIZE(keys)];
+	struct ynode *v[ARRAY_SIZE(keys)];
 
 	a->loc = loc_of(n);
-	if (n->type == YAML_SCALAR_NODE) {
+	if (n->type == YNODE_SCALAR) {
 		a->host = get_text(p, n, "an allowed host");
 		return;
 	}
@@ -721,26 +843,58 @@ static void parse_allowed_host(struct parser *p, yaml_node_t *n, struct inv_allo
 		a->dhchap_ctrl_key = get_key_path(p, v[2], "dhchap_ctrl_key");
 	if (v[2] && !v[1])
 		error_at(p, v[2], "dhchap_ctrl_key (bidirectional authentication) needs dhchap_key as well");
-	if (v[3] && (a->dhchap_hash = get_text(p, v[3], "dhchap_hash")) &&
-	    table_lookup(dhchap_hashes, ARRAY_SIZE(dhchap_hashes), a->dhchap_hash) < 0) {
-		error_at(p, v[3], "dhchap_hash is one of %s, not '%s'",
-			 join_keys(p, dhchap_hashes, ARRAY_SIZE(dhchap_hashes)), a->dhchap_hash);
-		a->dhchap_hash = NULL;
-	}
-	if (v[4] && (a->dhchap_dhgroup = get_text(p, v[4], "dhchap_dhgroup")) &&
-	    table_lookup(dhchap_groups, ARRAY_SIZE(dhchap_groups), a->dhchap_dhgroup) < 0) {
-		error_at(p, v[4], "dhchap_dhgroup is one of %s, not '%s'",
-			 join_keys(p, dhchap_groups, ARRAY_SIZE(dhchap_groups)), a->dhchap_dhgroup);
-		a->dhchap_dhgroup = NULL;
-	}
+	a->dhchap_hash = get_word(p, v[3], "dhchap_hash", dhchap_hashes, ARRAY_SIZE(dhchap_hashes));
+	a->dhchap_dhgroup = get_word(p, v[4], "dhchap_dhgroup", dhchap_groups, ARRAY_SIZE(dhchap_groups));
 	if ((v[3] || v[4]) && !v[1])
 		error_at(p, v[3] ? v[3] : v[4], "dhchap_hash and dhchap_dhgroup go with dhchap_key");
 }
 
-static void parse_subsystem(struct parser *p, yaml_node_t *n, struct inv_subsystem *s)
+static struct keyview nsid_key(const void *ctx, size_t i)
+{
+	const struct inv_subsystem *s = ctx;
+
+	return (struct keyview){ &s->namespaces[i].nsid, sizeof(s->namespaces[i].nsid) };
+}
+
+static void parse_namespaces(struct parser *p, const struct ynode *list, struct inv_subsystem *s)
+{
+	struct keyset nsids = KEYSET_INIT(nsid_key, s);
+
+	s->namespaces = list_alloc(p, list, "namespaces", "mappings (nsid, device_path, ...)", sizeof(*s->namespaces));
+	if (!s->namespaces)
+		return;
+	for_each_item(list, it) {
+		struct inv_namespace *ns = &s->namespaces[s->n_namespaces];
+		size_t first;
+
+		parse_namespace(p, *it, ns);
+		if (ns->nsid && seen_before(p, &nsids, s->n_namespaces, &first))
+			error_at(p, *it, "nsid %u is used twice in %s (first at line %u)", ns->nsid, strempty(s->nqn),
+				 s->namespaces[first].loc.line);
+		s->n_namespaces++;
+	}
+	keyset_done(&nsids);
+}
+
+static void check_serial(struct parser *p, const struct ynode *v, struct inv_subsystem *s)
+{
+	bool ok;
+
+	if (!(s->serial = get_text(p, v, "serial")))
+		return;
+	ok = strlen(s->serial) <= 20;
+	for (const char *c = s->serial; *c; c++)
+		ok = ok && *c > 0x20 && *c < 0x7f;
+	if (!ok) {
+		error_at(p, v, "serial is at most 20 printable ASCII characters without spaces, not '%s'", s->serial);
+		s->serial = NULL;
+	}
+}
+
+static void parse_subsystem(struct parser *p, struct ynode *n, struct inv_subsystem *s)
 {
 	static const char *const keys[] = { "nqn", "serial", "allow_any_host", "allowed_hosts", "namespaces" };
-	yaml_node_t *v[ARRAY_SIZE(keys)];
+	struct ynode *v[ARRAY_SIZE(keys)];
 
 	s->loc = loc_of(n);
 	if (!get_fields(p, n, "a subsystem", keys, ARRAY_SIZE(keys), v))
@@ -752,42 +906,23 @@ static void parse_subsystem(struct parser *p, yaml_node_t *n, struct inv_subsyst
 		error_at(p, v[0], "%s is the discovery subsystem; the kernel provides it", NQN_DISCOVERY);
 		s->nqn = NULL;
 	}
-	if (v[1] && (s->serial = get_text(p, v[1], "serial"))) {
-		bool ok = strlen(s->serial) <= 20;
-
-		for (const char *c = s->serial; *c; c++)
-			ok = ok && *c > 0x20 && *c < 0x7f;
-		if (!ok) {
-			error_at(p, v[1], "serial is at most 20 printable ASCII characters without spaces, not '%s'",
-				 s->serial);
-			s->serial = NULL;
-		}
-	}
+	if (v[1])
+		check_serial(p, v[1], s);
 	if (v[2])
 		get_bool(p, v[2], "allow_any_host", &s->allow_any_host);
 	if (v[3] && (s->allowed_hosts = list_alloc(p, v[3], "allowed_hosts", "host names, NQNs or mappings",
 						   sizeof(*s->allowed_hosts))))
-		for_each_item(p, v[3], it)
-			parse_allowed_host(p, node(p, *it), &s->allowed_hosts[s->n_allowed_hosts++]);
+		for_each_item(v[3], it)
+			parse_allowed_host(p, *it, &s->allowed_hosts[s->n_allowed_hosts++]);
 	if (s->allow_any_host && s->n_allowed_hosts)
 		error_at(p, v[2], "allow_any_host: true contradicts allowed_hosts: write one or the other");
-	if (v[4] && (s->namespaces = list_alloc(p, v[4], "namespaces", "mappings (nsid, device_path, ...)",
-						sizeof(*s->namespaces))))
-		for_each_item(p, v[4], it) {
-			struct inv_namespace *ns = &s->namespaces[s->n_namespaces++];
-
-			parse_namespace(p, node(p, *it), ns);
-			for (size_t j = 0; ns->nsid && j + 1 < s->n_namespaces; j++)
-				if (s->namespaces[j].nsid == ns->nsid)
-					error_at(p, node(p, *it), "nsid %u is used twice in %s (first at line %u)", ns->nsid,
-						 strempty(s->nqn), s->namespaces[j].loc.line);
-		}
+	if (v[4])
+		parse_namespaces(p, v[4], s);
 }
-
 /* The address of a port or a referral (WHAT): transport, traddr with adrfam,
  * trsvcid; transport and trsvcid from defaults where not given. */
-static void get_listen_address(struct parser *p, yaml_node_t *n, const char *what, yaml_node_t *transport,
-			       yaml_node_t *traddr, yaml_node_t *trsvcid, yaml_node_t *adrfam, enum transport *ret_t,
+static void get_listen_address(struct parser *p, struct ynode *n, const char *what, struct ynode *transport,
+			       struct ynode *traddr, struct ynode *trsvcid, struct ynode *adrfam, enum transport *ret_t,
 			       const char **ret_traddr, enum adrfam *ret_fam, const char **ret_trsvcid)
 {
 	if (transport)
@@ -804,10 +939,10 @@ static void get_listen_address(struct parser *p, yaml_node_t *n, const char *wha
 		*ret_trsvcid = p->default_trsvcid ? p->default_trsvcid : TRSVCID_IO;
 }
 
-static void parse_referral(struct parser *p, yaml_node_t *n, struct inv_referral *r)
+static void parse_referral(struct parser *p, struct ynode *n, struct inv_referral *r)
 {
 	static const char *const keys[] = { "name", "transport", "traddr", "trsvcid", "adrfam", "portid" };
-	yaml_node_t *v[ARRAY_SIZE(keys)];
+	struct ynode *v[ARRAY_SIZE(keys)];
 	unsigned long u;
 
 	r->loc = loc_of(n);
@@ -824,23 +959,47 @@ static void parse_referral(struct parser *p, yaml_node_t *n, struct inv_referral
 			r->name = NULL;
 		}
 	} else if (r->traddr && r->trsvcid) {
-		char *name = NULL;
+		_cleanup_free_ char *name = NULL;
 
 		if (asprintf(&name, "%s-%s-%s", transport_to_string(r->transport), r->traddr, r->trsvcid) < 0)
 			p->oom = true;
-		else {
-			r->name = arena_strdup(p->arena, name);
-			free(name);
-		}
+		else if (!(r->name = arena_strdup(p->arena, name)))
+			p->oom = true;
 	}
 }
 
-static void parse_port(struct parser *p, yaml_node_t *n, struct inv_target *t, struct inv_port *port,
-		       yaml_node_t **ret_subsys)
+static struct keyview referral_key(const void *ctx, size_t i)
+{
+	return key_text(((const struct inv_port *)ctx)->referrals[i].name);
+}
+
+static void parse_referrals(struct parser *p, const struct ynode *list, struct inv_port *port)
+{
+	struct keyset names = KEYSET_INIT(referral_key, port);
+
+	port->referrals = list_alloc(p, list, "referrals", "mappings (transport, traddr, trsvcid)", sizeof(*port->referrals));
+	if (!port->referrals)
+		return;
+	for_each_item(list, it) {
+		struct inv_referral *r = &port->referrals[port->n_referrals];
+		size_t first;
+
+		parse_referral(p, *it, r);
+		if (r->name && seen_before(p, &names, port->n_referrals, &first))
+			error_at(p, *it, "referral %s is given twice in port %u (first at line %u)", r->name, port->id,
+				 port->referrals[first].loc.line);
+		port->n_referrals++;
+	}
+	keyset_done(&names);
+}
+
+static void parse_port(struct parser *p, struct ynode *n, struct inv_target *t, struct target_index *ti,
+		       struct inv_port *port, struct ynode **ret_subsys)
 {
 	static const char *const keys[] = { "id", "transport", "traddr", "trsvcid", "adrfam", "subsystems", "referrals" };
-	yaml_node_t *v[ARRAY_SIZE(keys)];
+	struct ynode *v[ARRAY_SIZE(keys)];
 	unsigned long u;
+	size_t first;
 
 	port->loc = loc_of(n);
 	*ret_subsys = NULL;
@@ -850,100 +1009,132 @@ static void parse_port(struct parser *p, yaml_node_t *n, struct inv_target *t, s
 	require(p, n, "a port", "traddr", v[2]);
 	if (v[0] && get_uint(p, v[0], "port id", 1, 65535, &u)) {
 		port->id = (unsigned)u;
-		for (struct inv_port *q = t->ports; q < port; q++)
-			if (q->id == port->id)
-				error_at(p, v[0], "port id %u is used twice in target %s (first at line %u)", port->id,
-					 strempty(t->name), q->loc.line);
+		if (seen_before(p, &ti->ports, (size_t)(port - t->ports), &first))
+			error_at(p, v[0], "port id %u is used twice in target %s (first at line %u)", port->id,
+				 strempty(t->name), t->ports[first].loc.line);
 	}
 	get_listen_address(p, n, "a port", v[1], v[2], v[3], v[4], &port->transport, &port->traddr, &port->adrfam,
 			   &port->trsvcid);
 	*ret_subsys = v[5];
-	if (v[6] && (port->referrals = list_alloc(p, v[6], "referrals", "mappings (transport, traddr, trsvcid)",
-						  sizeof(*port->referrals))))
-		for_each_item(p, v[6], it) {
-			struct inv_referral *r = &port->referrals[port->n_referrals++];
+	if (v[6])
+		parse_referrals(p, v[6], port);
+}
 
-			parse_referral(p, node(p, *it), r);
-			for (struct inv_referral *q = port->referrals; r->name && q < r; q++)
-				if (q->name && streq(q->name, r->name))
-					error_at(p, node(p, *it), "referral %s is given twice in port %u", r->name, port->id);
-		}
+/* The NQNs of all of T's subsystems: one array, shared by the ports that list none. */
+static void all_subsystems(struct parser *p, const struct inv_target *t, struct target_index *ti)
+{
+	if (ti->all_done)
+		return;
+	ti->all_done = true;
+	ti->all_nqns = alloc_array(p, t->n_subsystems, sizeof(char *));
+	for (size_t i = 0; ti->all_nqns && i < t->n_subsystems; i++)
+		if (t->subsystems[i].nqn)
+			ti->all_nqns[ti->n_all++] = t->subsystems[i].nqn;
 }
 
 /* A port's subsystems: NQNs of its target's subsystems; all of them when absent. */
-static void resolve_port_subsystems(struct parser *p, struct inv_target *t, struct inv_port *port,
-				    yaml_node_t *list)
+static void resolve_port_subsystems(struct parser *p, struct inv_target *t, struct target_index *ti,
+				    struct inv_port *port, const struct ynode *list)
 {
-	if (!list) {
-		port->subsystems = alloc_array(p, t->n_subsystems, sizeof(char *));
-		for (size_t i = 0; port->subsystems && i < t->n_subsystems; i++)
-			if (t->subsystems[i].nqn)
-				port->subsystems[port->n_subsystems++] = t->subsystems[i].nqn;
-		return;
-	}
-	if (!get_text_list(p, list, "a port's subsystems", NULL, &port->subsystems, &port->n_subsystems))
-		return;
-	for (size_t i = 0; i < port->n_subsystems; i++) {
-		size_t j;
+	struct text_list l;
 
-		for (j = 0; j < t->n_subsystems && !streq_ptr(t->subsystems[j].nqn, port->subsystems[i]); j++)
-			;
-		if (j == t->n_subsystems)
-			error_at(p, node(p, list->data.sequence.items.start[i]),
-				 "port %u exposes '%s', which is not a subsystem of target %s", port->id,
-				 port->subsystems[i], strempty(t->name));
+	if (!list) {
+		all_subsystems(p, t, ti);
+		port->subsystems = ti->all_nqns;
+		port->n_subsystems = ti->n_all;
+	} else {
+		get_text_list(p, list, "a port's subsystems", NULL, &l);
+		port->subsystems = l.v;
+		port->n_subsystems = l.n;
+		for (size_t i = 0; i < l.n; i++)
+			if (keyset_find(&ti->subsystems, l.v[i], strlen(l.v[i])) < 0)
+				error_at(p, l.nodes[i], "port %u exposes '%s', which is not a subsystem of target %s",
+					 port->id, l.v[i], strempty(t->name));
+	}
+	p->n_links += port->n_subsystems;
+	if (p->n_links > INV_MAX_LINKS && !p->links_full) {
+		p->links_full = true;
+		error_loc(p, DIAG_ERROR, port->loc,
+			  "the ports of this inventory have more than %u subsystem links in all (a port links each subsystem it lists, or all of its target's)",
+			  INV_MAX_LINKS);
 	}
 }
 
-static void parse_target(struct parser *p, yaml_node_t *n, struct inv_target *t)
+static struct keyview subsystem_key(const void *ctx, size_t i)
+{
+	return key_text(((const struct inv_target *)ctx)->subsystems[i].nqn);
+}
+
+static struct keyview port_key(const void *ctx, size_t i)
+{
+	const struct inv_target *t = ctx;
+
+	return (struct keyview){ &t->ports[i].id, sizeof(t->ports[i].id) };
+}
+
+static void parse_target_subsystems(struct parser *p, const struct ynode *list, struct inv_target *t,
+				    struct target_index *ti)
+{
+	t->subsystems = list_alloc(p, list, "subsystems", "mappings (nqn, namespaces, ...)", sizeof(*t->subsystems));
+	if (!t->subsystems)
+		return;
+	for_each_item(list, it) {
+		struct inv_subsystem *s = &t->subsystems[t->n_subsystems];
+		size_t first;
+
+		parse_subsystem(p, *it, s);
+		if (s->nqn && seen_before(p, &ti->subsystems, t->n_subsystems, &first))
+			error_at(p, *it, "subsystem %s is given twice in target %s (first at line %u)", s->nqn,
+				 strempty(t->name), t->subsystems[first].loc.line);
+		t->n_subsystems++;
+	}
+}
+
+static void parse_null_blk(struct parser *p, const struct ynode *n, struct inv_target *t)
+{
+	static const char *const keys[] = { "nr_devices", "gb" };
+	struct ynode *b[ARRAY_SIZE(keys)];
+	unsigned long u;
+
+	if (!get_fields(p, n, "null_blk", keys, ARRAY_SIZE(keys), b))
+		return;
+	t->null_blk.set = true;
+	t->null_blk.nr_devices = 1;
+	t->null_blk.gb = 250; /* the module's default */
+	if (b[0] && get_uint(p, b[0], "null_blk nr_devices", 1, 64, &u))
+		t->null_blk.nr_devices = (unsigned)u;
+	if (b[1] && get_uint(p, b[1], "null_blk gb", 1, 65536, &u))
+		t->null_blk.gb = (unsigned)u;
+}
+
+static void parse_target(struct parser *p, struct ynode *n, struct inv_target *t, struct target_index *ti)
 {
 	static const char *const keys[] = { "name", "modules", "null_blk", "ports", "subsystems" };
-	yaml_node_t *v[ARRAY_SIZE(keys)];
+	struct ynode *v[ARRAY_SIZE(keys)];
 
 	t->loc = loc_of(n);
+	ti->subsystems = KEYSET_INIT(subsystem_key, t);
+	ti->ports = KEYSET_INIT(port_key, t);
 	if (!get_fields(p, n, "a target", keys, ARRAY_SIZE(keys), v))
 		return;
 	require(p, n, "a target", "name", v[0]);
 	if (v[0] && (t->name = get_text(p, v[0], "target name")) && !check_name(p, v[0], "target name", t->name))
 		t->name = NULL;
 	if (v[1])
-		get_text_list(p, v[1], "modules", check_module, &t->modules, &t->n_modules);
-	if (v[2]) {
-		static const char *const nkeys[] = { "nr_devices", "gb" };
-		yaml_node_t *b[ARRAY_SIZE(nkeys)];
-		unsigned long u;
-
-		if (get_fields(p, v[2], "null_blk", nkeys, ARRAY_SIZE(nkeys), b)) {
-			t->null_blk.set = true;
-			t->null_blk.nr_devices = 1;
-			t->null_blk.gb = 250; /* the module's default */
-			if (b[0] && get_uint(p, b[0], "null_blk nr_devices", 1, 64, &u))
-				t->null_blk.nr_devices = (unsigned)u;
-			if (b[1] && get_uint(p, b[1], "null_blk gb", 1, 65536, &u))
-				t->null_blk.gb = (unsigned)u;
-		}
-	}
-	if (v[4] && (t->subsystems = list_alloc(p, v[4], "subsystems", "mappings (nqn, namespaces, ...)",
-						sizeof(*t->subsystems))))
-		for_each_item(p, v[4], it) {
-			struct inv_subsystem *s = &t->subsystems[t->n_subsystems++];
-
-			parse_subsystem(p, node(p, *it), s);
-			for (struct inv_subsystem *q = t->subsystems; s->nqn && q < s; q++)
-				if (streq_ptr(q->nqn, s->nqn))
-					error_at(p, node(p, *it), "subsystem %s is given twice in target %s (first at line %u)",
-						 s->nqn, strempty(t->name), q->loc.line);
-		}
+		get_modules(p, v[1], &t->modules, &t->n_modules);
+	if (v[2])
+		parse_null_blk(p, v[2], t);
+	if (v[4])
+		parse_target_subsystems(p, v[4], t, ti);
 	if (v[3] && (t->ports = list_alloc(p, v[3], "ports", "mappings (id, transport, traddr, ...)", sizeof(*t->ports))))
-		for_each_item(p, v[3], it) {
+		for_each_item(v[3], it) {
 			struct inv_port *port = &t->ports[t->n_ports++];
-			yaml_node_t *subsys;
+			struct ynode *subsys;
 
-			parse_port(p, node(p, *it), t, port, &subsys);
-			resolve_port_subsystems(p, t, port, subsys);
+			parse_port(p, *it, t, ti, port, &subsys);
+			resolve_port_subsystems(p, t, ti, port, subsys);
 		}
 }
-
 /* ---------------------------------------------------------------------- */
 /* hosts */
 
@@ -968,149 +1159,321 @@ static const char *const connect_keys[_C_MAX] = {
 	"subsystems", "dhchap_key", "dhchap_ctrl_key", OPTION_KEYS,
 };
 
-static bool endpoint_same(const struct inv_endpoint *a, const struct inv_endpoint *b)
+/* The path identity of E as one string, for the host's key set. */
+static const char *endpoint_id(struct parser *p, const struct inv_endpoint *e)
 {
-	return a->transport == b->transport && streq_ptr(a->traddr, b->traddr) &&
-	       streq_ptr(a->trsvcid, b->trsvcid) && streq_ptr(a->host_traddr, b->host_traddr) &&
-	       streq_ptr(a->host_iface, b->host_iface);
+	_cleanup_free_ char *s = NULL;
+	const char *id;
+
+	if (asprintf(&s, "%d\x1f%s\x1f%s\x1f%s%s\x1f%s%s", (int)e->transport, strempty(e->traddr), strempty(e->trsvcid),
+		     e->host_traddr ? "=" : "-", strempty(e->host_traddr), e->host_iface ? "=" : "-",
+		     strempty(e->host_iface)) < 0)
+		s = NULL;
+	id = s ? arena_strdup(p->scratch, s) : NULL;
+	if (!id)
+		p->oom = true;
+	return id;
 }
 
-/* One connect entry: appends its endpoints to h->endpoints (room for them is there). */
-static void parse_connect(struct parser *p, yaml_node_t *n, struct inv_host *h, const struct options *host_opts,
-			  size_t room)
+static struct keyview endpoint_key(const void *ctx, size_t i)
 {
-	yaml_node_t *v[_C_MAX];
-	struct inv_endpoint e = { .loc = loc_of(n) };
+	return key_text(((const struct host_index *)ctx)->ids[i]);
+}
+
+/* Room for one more endpoint of the host: the arrays double, in the arenas. */
+static bool endpoint_room(struct parser *p, struct host_index *hi)
+{
+	struct inv_host *h = hi->h;
+	size_t cap = hi->cap ? hi->cap * 2 : 4;
+	struct inv_endpoint *v;
+	const char **ids;
+
+	if (h->n_endpoints < hi->cap)
+		return true;
+	v = alloc_array(p, cap, sizeof(*v));
+	ids = scratch_array(p, cap, sizeof(*ids));
+	if (!v || !ids)
+		return false;
+	if (h->n_endpoints) {
+		memcpy(v, h->endpoints, h->n_endpoints * sizeof(*v));
+		memcpy(ids, hi->ids, h->n_endpoints * sizeof(*ids));
+	}
+	h->endpoints = v;
+	hi->ids = ids;
+	hi->cap = cap;
+	return true;
+}
+
+/* Append E to the host's endpoints; false when a limit is reached (said once). */
+static bool add_endpoint(struct parser *p, struct host_index *hi, const struct inv_endpoint *e)
+{
+	struct inv_host *h = hi->h;
+
+	if (h->n_endpoints >= INV_MAX_HOST_ENDPOINTS) {
+		if (!hi->full)
+			error_loc(p, DIAG_ERROR, e->loc,
+				  "host %s has more than %d endpoints (its connect entries, with each port of the targets they name)",
+				  strempty(h->name), INV_MAX_HOST_ENDPOINTS);
+		hi->full = true;
+		return false;
+	}
+	if (p->n_endpoints >= INV_MAX_ENDPOINTS) {
+		if (!p->endpoints_full)
+			error_loc(p, DIAG_ERROR, e->loc, "the hosts of this inventory have more than %d endpoints in all",
+				  INV_MAX_ENDPOINTS);
+		p->endpoints_full = true;
+		return false;
+	}
+	if (!endpoint_room(p, hi))
+		return false;
+	h->endpoints[h->n_endpoints++] = *e;
+	p->n_endpoints++;
+	return true;
+}
+
+/* The options, the host interface, the subsystem filter and the keys of a connect entry into E. */
+static void connect_common(struct parser *p, struct ynode *const *v, const struct options *host_opts,
+			   struct inv_endpoint *e)
+{
 	struct options o = *host_opts;
-	const struct inv_target *t = NULL;
+	struct text_list subsystems;
 
-	if (!get_fields(p, n, "a connect entry", connect_keys, _C_MAX, v))
-		return;
 	parse_options(p, v + C_OPTIONS, &o);
-	check_fabrics(p, e.loc, &o.fabrics);
-	e.fabrics = o.fabrics;
-	e.backoff = o.backoff;
-	e.on_removed = o.on_removed;
-	e.iopolicy = o.iopolicy;
+	check_fabrics(p, e->loc, &o.fabrics);
+	e->fabrics = o.fabrics;
+	e->backoff = o.backoff;
+	e->on_removed = o.on_removed;
+	e->iopolicy = o.iopolicy;
 
-	if (v[C_HOST_IFACE] && (e.host_iface = get_text(p, v[C_HOST_IFACE], "host_iface"))) {
-		size_t len = strlen(e.host_iface);
+	if (v[C_HOST_IFACE] && (e->host_iface = get_text(p, v[C_HOST_IFACE], "host_iface"))) {
+		size_t len = strlen(e->host_iface);
 
-		if (len >= 16 || strpbrk(e.host_iface, "/: \t") || streq(e.host_iface, ".") || streq(e.host_iface, "..")) {
+		if (len >= 16 || strpbrk(e->host_iface, "/: \t") || streq(e->host_iface, ".") || streq(e->host_iface, "..")) {
 			error_at(p, v[C_HOST_IFACE], "host_iface '%s' is not a network interface name (at most 15 characters, no '/', ':' or spaces)",
-				 e.host_iface);
-			e.host_iface = NULL;
+				 e->host_iface);
+			e->host_iface = NULL;
 		}
 	}
-	if (v[C_SUBSYSTEMS])
-		get_text_list(p, v[C_SUBSYSTEMS], "subsystems", check_nqn, &e.subsystems, &e.n_subsystems);
+	if (v[C_SUBSYSTEMS]) {
+		get_text_list(p, v[C_SUBSYSTEMS], "subsystems", check_nqn, &subsystems);
+		e->subsystems = subsystems.v;
+		e->n_subsystems = subsystems.n;
+	}
 	if (v[C_DHCHAP_KEY]) {
-		e.dhchap_key = get_key_path(p, v[C_DHCHAP_KEY], "dhchap_key");
-		e.key_loc = loc_of(v[C_DHCHAP_KEY]);
+		e->dhchap_key = get_key_path(p, v[C_DHCHAP_KEY], "dhchap_key");
+		e->key_loc = loc_of(v[C_DHCHAP_KEY]);
 	}
 	if (v[C_DHCHAP_CTRL_KEY]) {
-		e.dhchap_ctrl_key = get_key_path(p, v[C_DHCHAP_CTRL_KEY], "dhchap_ctrl_key");
+		e->dhchap_ctrl_key = get_key_path(p, v[C_DHCHAP_CTRL_KEY], "dhchap_ctrl_key");
 		if (!v[C_DHCHAP_KEY])
 			error_at(p, v[C_DHCHAP_CTRL_KEY], "dhchap_ctrl_key (bidirectional authentication) needs dhchap_key as well");
 	}
+}
 
+static struct keyview port_id_key(const void *ctx, size_t i)
+{
+	const unsigned *ids = *(const unsigned *const *)ctx;
+
+	return (struct keyview){ &ids[i], sizeof(ids[i]) };
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * A connect entry's ports: ids of T's ports, each once. The indices of those
+ * ports in T, in T's order; the count, or 0 after errors.
+ */
+static size_t get_port_ids(struct parser *p, const struct ynode *list, const struct inv_target *t,
+			   const struct target_index *ti, size_t **ret)
+{
+	unsigned *ids = scratch_array(p, list->n, sizeof(*ids));
+	size_t *idx = scratch_array(p, list->n, sizeof(*idx)), n = 0;
+	struct keyset seen = KEYSET_INIT(port_id_key, &ids);
+
+	*ret = idx;
+	if (!ids || !idx)
+		return 0;
+	for_each_item(list, it) {
+		const char *s = get_text(p, *it, "a port id");
+		unsigned long id = 0;
+		size_t first;
+		ssize_t k;
+
+		if (!s)
+			continue;
+		if (parse_decimal(s, &id) < 0 || id < 1 || id > 65535) {
+			error_at(p, *it, "a port id is a whole number from 1 to 65535 (the id of one of target %s's ports), not '%s'",
+				 strempty(t->name), s);
+			continue;
+		}
+		ids[n] = (unsigned)id;
+		if (seen_before(p, &seen, n, &first)) {
+			error_at(p, *it, "port %lu is listed twice in ports", id);
+			continue;
+		}
+		if ((k = keyset_find(&ti->ports, &ids[n], sizeof(ids[n]))) < 0) {
+			error_at(p, *it, "target %s has no port '%s'", strempty(t->name), s);
+			continue;
+		}
+		idx[n++] = (size_t)k;
+	}
+	keyset_done(&seen);
+	qsort(idx, n, sizeof(*idx), cmp_size);
+	return n;
+}
+
+/* The ports of T that have an address, found once: an entry naming T goes through no others. */
+static size_t usable_ports(struct parser *p, const struct inv_target *t, struct target_index *ti, size_t **ret)
+{
+	if (!ti->usable_done) {
+		ti->usable_done = true;
+		ti->usable = scratch_array(p, t->n_ports, sizeof(*ti->usable));
+		for (size_t i = 0; ti->usable && i < t->n_ports; i++)
+			if (t->ports[i].traddr && t->ports[i].trsvcid)
+				ti->usable[ti->n_usable++] = i;
+	}
+	*ret = ti->usable;
+	return ti->n_usable;
+}
+
+/* The endpoints of a connect entry that names target T: one for each of its ports, or of those listed. */
+static void connect_target(struct parser *p, struct ynode *const *v, const struct inv_target *t,
+			   struct host_index *hi, struct inv_endpoint *e)
+{
+	struct target_index *ti = &p->tix[t - p->inv->targets];
+	size_t *idx, n;
+
+	if (v[C_PORTS] && v[C_PORTS]->type != YNODE_SEQUENCE) {
+		error_at(p, v[C_PORTS], "ports is a list of port ids such as [1, 2], not %s", kind_of(v[C_PORTS]));
+		return;
+	}
+	n = v[C_PORTS] ? get_port_ids(p, v[C_PORTS], t, ti, &idx) : usable_ports(p, t, ti, &idx);
+	for (size_t i = 0; idx && i < n; i++) {
+		const struct inv_port *port = &t->ports[idx[i]];
+
+		if (!port->traddr || !port->trsvcid)
+			continue;
+		e->target = t->name;
+		e->target_port = port->id;
+		e->transport = port->transport;
+		e->adrfam = port->adrfam;
+		e->traddr = port->traddr;
+		e->trsvcid = port->trsvcid;
+		if (!add_endpoint(p, hi, e))
+			return;
+	}
+}
+
+/* The endpoint of a connect entry that gives an address. */
+static void connect_address(struct parser *p, struct ynode *n, struct ynode *const *v, struct host_index *hi,
+			    struct inv_endpoint *e)
+{
+	if (v[C_TRANSPORT])
+		get_transport(p, v[C_TRANSPORT], &e->transport);
+	else if (p->default_transport >= 0)
+		e->transport = (enum transport)p->default_transport;
+	else
+		error_at(p, n, "a connect entry needs 'transport' (rdma or tcp), here or in defaults");
+	if (!get_address(p, v[C_TRADDR], v[C_ADRFAM], "traddr", &e->traddr, &e->adrfam))
+		return;
+	if (v[C_TRSVCID])
+		get_trsvcid(p, v[C_TRSVCID], &e->trsvcid);
+	else if (p->default_trsvcid)
+		e->trsvcid = p->default_trsvcid;
+	else
+		e->trsvcid = e->transport == TRANSPORT_TCP ? TRSVCID_TCP_DISCOVERY : TRSVCID_RDMA_DISCOVERY;
+	add_endpoint(p, hi, e);
+}
+
+/* host_traddr goes with the endpoints of its entry (from FIRST on), in their family. */
+static void apply_host_traddr(struct parser *p, const struct ynode *v, struct inv_host *h, size_t first)
+{
+	const char *a = get_text(p, v, "host_traddr");
+	int fam = a ? address_family(a) : -EINVAL;
+
+	if (a && fam < 0)
+		error_at(p, v, "host_traddr '%s' is not an IPv4 or IPv6 address", a);
+	for (size_t i = first; fam >= 0 && i < h->n_endpoints; i++) {
+		struct inv_endpoint *x = &h->endpoints[i];
+
+		if ((int)x->adrfam != fam) {
+			error_at(p, v, "host_traddr '%s' is %s but the target address %s is %s", a,
+				 adrfam_to_string((enum adrfam)fam), x->traddr, adrfam_to_string(x->adrfam));
+			break;
+		}
+		x->host_traddr = a;
+	}
+}
+
+/* One connect entry: appends its endpoints to the host's. */
+static void parse_connect(struct parser *p, struct ynode *n, struct host_index *hi, const struct options *host_opts)
+{
+	struct ynode *v[_C_MAX];
+	struct inv_endpoint e = { .loc = loc_of(n) };
+	const struct inv_target *t = NULL;
+	size_t first = hi->h->n_endpoints;
+
+	if (!get_fields(p, n, "a connect entry", connect_keys, _C_MAX, v))
+		return;
+	connect_common(p, v, host_opts, &e);
 	if (v[C_TARGET]) {
 		const char *name = get_text(p, v[C_TARGET], "target");
+		ssize_t k = name ? keyset_find(&p->targets_by_name, name, strlen(name)) : -ENOENT;
 
-		for (size_t k = C_TRANSPORT; k <= C_ADRFAM; k++)
-			if (v[k])
-				error_at(p, v[k], "a connect entry that names a target takes transport, traddr, trsvcid and adrfam from the target's ports: '%s' goes",
-					 connect_keys[k]);
-		if (name && !(t = inventory_find_target(p->inv, name))) {
+		for (size_t i = C_TRANSPORT; i <= C_ADRFAM; i++)
+			if (v[i])
+				error_at(p, v[i], "a connect entry that names a target takes transport, traddr, trsvcid and adrfam from the target's ports: '%s' goes",
+					 connect_keys[i]);
+		if (name && k < 0) {
 			error_at(p, v[C_TARGET], "there is no target '%s' in this inventory", name);
 			return;
 		}
+		t = k >= 0 ? &p->inv->targets[k] : NULL;
 	} else {
 		if (v[C_PORTS])
 			error_at(p, v[C_PORTS], "'ports' picks ports of a named target; this entry names none");
 		require(p, n, "a connect entry", "traddr (or target)", v[C_TRADDR]);
 	}
-
-	if (t) {
-		const char **ids_text = NULL;
-		size_t n_ids = 0;
-
-		if (v[C_PORTS] && !get_text_list(p, v[C_PORTS], "ports", NULL, &ids_text, &n_ids))
-			return;
-		for (size_t i = 0; i < t->n_ports; i++) {
-			const struct inv_port *port = &t->ports[i];
-			bool wanted = !v[C_PORTS];
-
-			for (size_t j = 0; j < n_ids && !wanted; j++)
-				wanted = strtoul(ids_text[j], NULL, 10) == port->id;
-			if (!wanted || !port->traddr || !port->trsvcid)
-				continue;
-			e.target = t->name;
-			e.target_port = port->id;
-			e.transport = port->transport;
-			e.adrfam = port->adrfam;
-			e.traddr = port->traddr;
-			e.trsvcid = port->trsvcid;
-			if (h->n_endpoints < room)
-				h->endpoints[h->n_endpoints++] = e;
-		}
-		for (size_t j = 0; j < n_ids; j++) {
-			size_t i;
-
-			for (i = 0; i < t->n_ports && strtoul(ids_text[j], NULL, 10) != t->ports[i].id; i++)
-				;
-			if (i == t->n_ports)
-				error_at(p, node(p, v[C_PORTS]->data.sequence.items.start[j]),
-					 "target %s has no port '%s'", t->name, ids_text[j]);
-		}
-	} else if (v[C_TRADDR]) {
-		if (v[C_TRANSPORT])
-			get_transport(p, v[C_TRANSPORT], &e.transport);
-		else if (p->default_transport >= 0)
-			e.transport = (enum transport)p->default_transport;
-		else
-			error_at(p, n, "a connect entry needs 'transport' (rdma or tcp), here or in defaults");
-		if (!get_address(p, v[C_TRADDR], v[C_ADRFAM], "traddr", &e.traddr, &e.adrfam))
-			return;
-		if (v[C_TRSVCID])
-			get_trsvcid(p, v[C_TRSVCID], &e.trsvcid);
-		else if (p->default_trsvcid)
-			e.trsvcid = p->default_trsvcid;
-		else
-			e.trsvcid = e.transport == TRANSPORT_TCP ? TRSVCID_TCP_DISCOVERY : TRSVCID_RDMA_DISCOVERY;
-		if (h->n_endpoints < room)
-			h->endpoints[h->n_endpoints++] = e;
-	}
-
+	if (t)
+		connect_target(p, v, t, hi, &e);
+	else if (v[C_TRADDR])
+		connect_address(p, n, v, hi, &e);
 	/* host_traddr needs the family of the endpoints it goes with. */
-	if (v[C_HOST_TRADDR]) {
-		const char *a = get_text(p, v[C_HOST_TRADDR], "host_traddr");
-		int fam = a ? address_family(a) : -EINVAL;
+	if (v[C_HOST_TRADDR])
+		apply_host_traddr(p, v[C_HOST_TRADDR], hi->h, first);
+}
 
-		if (a && fam < 0)
-			error_at(p, v[C_HOST_TRADDR], "host_traddr '%s' is not an IPv4 or IPv6 address", a);
-		for (size_t i = 0; fam >= 0 && i < h->n_endpoints; i++) {
-			struct inv_endpoint *x = &h->endpoints[i];
+/* The endpoints entry N added (from FIRST on) that the host has already: said once for the entry. */
+static void check_endpoints_once(struct parser *p, struct host_index *hi, const struct ynode *n, size_t first)
+{
+	struct inv_host *h = hi->h;
 
-			if (x->loc.line != e.loc.line || x->loc.column != e.loc.column)
-				continue;
-			if ((int)x->adrfam != fam) {
-				error_at(p, v[C_HOST_TRADDR], "host_traddr '%s' is %s but the target address %s is %s", a,
-					 adrfam_to_string((enum adrfam)fam), x->traddr, adrfam_to_string(x->adrfam));
-				break;
-			}
-			x->host_traddr = a;
+	for (size_t i = first; i < h->n_endpoints; i++) {
+		size_t j;
+
+		if (!(hi->ids[i] = endpoint_id(p, &h->endpoints[i])) || !first_of(p, &hi->endpoints, i, &j))
+			return;
+		if (j != i) {
+			error_at(p, n, "host %s connects to %s %s:%s twice (first at line %u)", strempty(h->name),
+				 transport_to_string(h->endpoints[i].transport), h->endpoints[i].traddr,
+				 h->endpoints[i].trsvcid, h->endpoints[j].loc.line);
+			return;
 		}
 	}
 }
 
-static void parse_host(struct parser *p, yaml_node_t *n, struct inv_host *h)
+static void parse_host(struct parser *p, struct ynode *n, struct inv_host *h)
 {
 	enum { H_NAME, H_HOSTNQN, H_HOSTID, H_MODULES, H_CONNECT, H_OPTIONS, _H_MAX = H_OPTIONS + _OPT_MAX };
 	static const char *const keys[_H_MAX] = { "name", "hostnqn", "hostid", "modules", "connect", OPTION_KEYS };
-	yaml_node_t *v[_H_MAX];
+	struct ynode *v[_H_MAX];
 	struct options o = { p->inv->fabrics, p->inv->backoff, p->inv->on_removed, p->inv->iopolicy };
-	size_t room = 0;
+	struct host_index hi = { .h = h };
 
 	h->loc = loc_of(n);
 	if (!get_fields(p, n, "a host", keys, _H_MAX, v))
@@ -1125,112 +1488,141 @@ static void parse_host(struct parser *p, yaml_node_t *n, struct inv_host *h)
 		h->hostid = NULL;
 	}
 	if (v[H_MODULES])
-		get_text_list(p, v[H_MODULES], "modules", check_module, &h->modules, &h->n_modules);
+		get_modules(p, v[H_MODULES], &h->modules, &h->n_modules);
 	parse_options(p, v + H_OPTIONS, &o);
 
 	if (!v[H_CONNECT])
 		return;
-	if (v[H_CONNECT]->type != YAML_SEQUENCE_NODE) {
+	if (v[H_CONNECT]->type != YNODE_SEQUENCE) {
 		error_at(p, v[H_CONNECT], "connect is a list of mappings (a target, or transport and traddr), not %s",
 			 kind_of(v[H_CONNECT]));
 		return;
 	}
-	/* An entry naming a target yields one endpoint per port. */
-	for (yaml_node_item_t *it = v[H_CONNECT]->data.sequence.items.start; it < v[H_CONNECT]->data.sequence.items.top; it++)
-		room++;
-	for (size_t i = 0; i < p->inv->n_targets; i++)
-		room += p->inv->targets[i].n_ports * seq_len(v[H_CONNECT]);
-	h->endpoints = alloc_array(p, room, sizeof(*h->endpoints));
-	if (!h->endpoints)
-		return;
-	for (yaml_node_item_t *it = v[H_CONNECT]->data.sequence.items.start; it < v[H_CONNECT]->data.sequence.items.top; it++) {
-		size_t before = h->n_endpoints;
+	hi.endpoints = KEYSET_INIT(endpoint_key, &hi);
+	for_each_item(v[H_CONNECT], it) {
+		size_t first = h->n_endpoints;
 
-		parse_connect(p, node(p, *it), h, &o, room);
-		for (size_t i = before; i < h->n_endpoints; i++)
-			for (size_t j = 0; j < before; j++)
-				if (endpoint_same(&h->endpoints[i], &h->endpoints[j])) {
-					error_at(p, node(p, *it), "host %s connects to %s %s:%s twice (first at line %u)",
-						 strempty(h->name), transport_to_string(h->endpoints[i].transport),
-						 h->endpoints[i].traddr, h->endpoints[i].trsvcid, h->endpoints[j].loc.line);
-					break;
-				}
+		parse_connect(p, *it, &hi, &o);
+		check_endpoints_once(p, &hi, *it, first);
 	}
+	keyset_done(&hi.endpoints);
+}
+
+/* An allowed host as written: an NQN, or the name of a host of this inventory with a hostnqn. */
+static void resolve_allowed_host(struct parser *p, struct inv_allowed_host *ah)
+{
+	const struct inv_host *h;
+	const char *why;
+	ssize_t k;
+
+	if (strncmp(ah->host, "nqn.", 4) == 0) {
+		if (nqn_check(ah->host, &why) < 0)
+			error_loc(p, DIAG_ERROR, ah->loc, "allowed host '%s' is not a valid NQN: %s", ah->host, why);
+		else
+			ah->nqn = ah->host;
+		return;
+	}
+	k = keyset_find(&p->hosts_by_name, ah->host, strlen(ah->host));
+	h = k >= 0 ? &p->inv->hosts[k] : NULL;
+	if (!h)
+		error_loc(p, DIAG_ERROR, ah->loc,
+			  "allowed host '%s' is neither a host of this inventory nor an NQN (nqn....)", ah->host);
+	else if (!h->hostnqn)
+		error_loc(p, DIAG_ERROR, ah->loc,
+			  "allowed host '%s' has no hostnqn in the inventory (line %u); the target needs it: write hostnqn there",
+			  ah->host, h->loc.line);
+	else
+		ah->nqn = h->hostnqn;
+}
+
+static struct keyview allowed_key(const void *ctx, size_t i)
+{
+	return key_text(((const struct inv_subsystem *)ctx)->allowed_hosts[i].nqn);
+}
+
+static void resolve_subsystem_hosts(struct parser *p, struct inv_subsystem *sub)
+{
+	struct keyset nqns = KEYSET_INIT(allowed_key, sub);
+
+	for (size_t a = 0; a < sub->n_allowed_hosts; a++) {
+		struct inv_allowed_host *ah = &sub->allowed_hosts[a];
+		size_t first;
+
+		if (!ah->host)
+			continue;
+		resolve_allowed_host(p, ah);
+		if (ah->nqn && seen_before(p, &nqns, a, &first))
+			error_loc(p, DIAG_ERROR, ah->loc, "host %s is allowed twice on %s (first at line %u)", ah->nqn,
+				  strempty(sub->nqn), sub->allowed_hosts[first].loc.line);
+	}
+	keyset_done(&nqns);
+	if (!sub->nqn)
+		return;
+	if (sub->allow_any_host)
+		error_loc(p, DIAG_WARNING, sub->loc, "allow_any_host: any host may connect to %s", sub->nqn);
+	else if (!sub->n_allowed_hosts)
+		error_loc(p, DIAG_WARNING, sub->loc,
+			  "no host may connect to %s: it has neither allowed_hosts nor allow_any_host: true", sub->nqn);
+}
+
+static struct keyview allowed_ptr_key(const void *ctx, size_t i)
+{
+	return key_text((*(const struct inv_allowed_host *const *const *)ctx)[i]->nqn);
+}
+
+static bool same_settings(const struct inv_allowed_host *x, const struct inv_allowed_host *y)
+{
+	return streq_ptr(x->dhchap_key, y->dhchap_key) && streq_ptr(x->dhchap_ctrl_key, y->dhchap_ctrl_key) &&
+	       streq_ptr(x->dhchap_hash, y->dhchap_hash) && streq_ptr(x->dhchap_dhgroup, y->dhchap_dhgroup);
+}
+
+/* nvmet keeps one host object per NQN: its keys cannot differ by subsystem.
+ * Each host is held against its first appearance in the target. */
+static void check_host_settings(struct parser *p, const struct inv_target *tg)
+{
+	const struct inv_allowed_host **all;
+	struct keyset nqns = KEYSET_INIT(allowed_ptr_key, &all);
+	size_t n = 0;
+
+	for (size_t s = 0; s < tg->n_subsystems; s++)
+		n += tg->subsystems[s].n_allowed_hosts;
+	if (!(all = scratch_array(p, n, sizeof(*all))))
+		return;
+	n = 0;
+	for (size_t s = 0; s < tg->n_subsystems; s++)
+		for (size_t a = 0; a < tg->subsystems[s].n_allowed_hosts; a++) {
+			const struct inv_allowed_host *x = &tg->subsystems[s].allowed_hosts[a];
+			size_t first;
+
+			if (!x->nqn)
+				continue;
+			all[n] = x;
+			if (!first_of(p, &nqns, n, &first))
+				break;
+			if (first == n)
+				n++;
+			else if (!same_settings(x, all[first]))
+				error_loc(p, DIAG_ERROR, x->loc,
+					  "host %s has other DH-HMAC-CHAP settings than at line %u; the target keeps one set per host",
+					  x->nqn, all[first]->loc.line);
+		}
+	keyset_done(&nqns);
 }
 
 /* allowed_hosts names hosts of this inventory or gives NQNs. */
 static void resolve_allowed_hosts(struct parser *p)
 {
-	for (size_t t = 0; t < p->inv->n_targets; t++) {
-		struct inv_target *tg = &p->inv->targets[t];
-
-		for (size_t s = 0; s < tg->n_subsystems; s++) {
-			struct inv_subsystem *sub = &tg->subsystems[s];
-
-			for (size_t a = 0; a < sub->n_allowed_hosts; a++) {
-				struct inv_allowed_host *ah = &sub->allowed_hosts[a];
-				const struct inv_host *h;
-				const char *why;
-
-				if (!ah->host)
-					continue;
-				if (strncmp(ah->host, "nqn.", 4) == 0) {
-					if (nqn_check(ah->host, &why) < 0)
-						error_loc(p, DIAG_ERROR, ah->loc, "allowed host '%s' is not a valid NQN: %s", ah->host, why);
-					else
-						ah->nqn = ah->host;
-				} else if (!(h = inventory_find_host(p->inv, ah->host))) {
-					error_loc(p, DIAG_ERROR, ah->loc,
-						  "allowed host '%s' is neither a host of this inventory nor an NQN (nqn....)", ah->host);
-				} else if (!h->hostnqn) {
-					error_loc(p, DIAG_ERROR, ah->loc,
-						  "allowed host '%s' has no hostnqn in the inventory (line %u); the target needs it: write hostnqn there",
-						  ah->host, h->loc.line);
-				} else {
-					ah->nqn = h->hostnqn;
-				}
-				for (size_t b = 0; ah->nqn && b < a; b++)
-					if (streq_ptr(sub->allowed_hosts[b].nqn, ah->nqn))
-						error_loc(p, DIAG_ERROR, ah->loc, "host %s is allowed twice on %s", ah->nqn, strempty(sub->nqn));
-			}
-			if (!sub->nqn)
-				continue;
-			if (sub->allow_any_host)
-				error_loc(p, DIAG_WARNING, sub->loc, "allow_any_host: any host may connect to %s", sub->nqn);
-			else if (!sub->n_allowed_hosts)
-				error_loc(p, DIAG_WARNING, sub->loc,
-					  "no host may connect to %s: it has neither allowed_hosts nor allow_any_host: true", sub->nqn);
-		}
-	}
-	/* nvmet keeps one host object per NQN: its keys cannot differ by subsystem. */
-	for (size_t t = 0; t < p->inv->n_targets; t++) {
-		struct inv_target *tg = &p->inv->targets[t];
-
-		for (size_t s = 0; s < tg->n_subsystems; s++)
-			for (size_t a = 0; a < tg->subsystems[s].n_allowed_hosts; a++) {
-				const struct inv_allowed_host *x = &tg->subsystems[s].allowed_hosts[a];
-
-				for (size_t s2 = 0; x->nqn && s2 <= s; s2++)
-					for (size_t a2 = 0; a2 < tg->subsystems[s2].n_allowed_hosts && (s2 < s || a2 < a); a2++) {
-						const struct inv_allowed_host *y = &tg->subsystems[s2].allowed_hosts[a2];
-
-						if (!streq_ptr(x->nqn, y->nqn))
-							continue;
-						if (!streq_ptr(x->dhchap_key, y->dhchap_key) || !streq_ptr(x->dhchap_ctrl_key, y->dhchap_ctrl_key) ||
-						    !streq_ptr(x->dhchap_hash, y->dhchap_hash) || !streq_ptr(x->dhchap_dhgroup, y->dhchap_dhgroup))
-							error_loc(p, DIAG_ERROR, x->loc,
-								  "host %s has other DH-HMAC-CHAP settings than at line %u; the target keeps one set per host",
-								  x->nqn, y->loc.line);
-					}
-			}
-	}
+	for (size_t t = 0; t < p->inv->n_targets; t++)
+		for (size_t s = 0; s < p->inv->targets[t].n_subsystems; s++)
+			resolve_subsystem_hosts(p, &p->inv->targets[t].subsystems[s]);
+	for (size_t t = 0; t < p->inv->n_targets; t++)
+		check_host_settings(p, &p->inv->targets[t]);
 }
-
-static void parse_defaults(struct parser *p, yaml_node_t *n)
+static void parse_defaults(struct parser *p, struct ynode *n)
 {
 	enum { D_TRANSPORT, D_TRSVCID, D_OPTIONS, _D_MAX = D_OPTIONS + _OPT_MAX };
 	static const char *const keys[_D_MAX] = { "transport", "trsvcid", OPTION_KEYS };
-	yaml_node_t *v[_D_MAX];
+	struct ynode *v[_D_MAX];
 	struct options o = { p->inv->fabrics, p->inv->backoff, p->inv->on_removed, p->inv->iopolicy };
 
 	if (!get_fields(p, n, "defaults", keys, _D_MAX, v))
@@ -1251,130 +1643,155 @@ static void parse_defaults(struct parser *p, yaml_node_t *n)
 	p->inv->iopolicy = o.iopolicy;
 }
 
-static void parse_root(struct parser *p, yaml_node_t *root)
+static struct keyview target_name_key(const void *ctx, size_t i)
+{
+	return key_text(((const struct inventory *)ctx)->targets[i].name);
+}
+
+static struct keyview host_name_key(const void *ctx, size_t i)
+{
+	return key_text(((const struct inventory *)ctx)->hosts[i].name);
+}
+
+static void parse_targets(struct parser *p, const struct ynode *list)
+{
+	struct inventory *inv = p->inv;
+
+	inv->targets = list_alloc(p, list, "targets", "mappings (name, ports, subsystems, ...)", sizeof(struct inv_target));
+	p->tix = inv->targets ? scratch_array(p, list->n, sizeof(*p->tix)) : NULL;
+	if (!p->tix)
+		return;
+	for_each_item(list, it) {
+		struct inv_target *t = &inv->targets[inv->n_targets];
+		size_t first;
+
+		parse_target(p, *it, t, &p->tix[inv->n_targets]);
+		if (t->name && seen_before(p, &p->targets_by_name, inv->n_targets, &first))
+			error_at(p, *it, "target %s is given twice (first at line %u)", t->name, inv->targets[first].loc.line);
+		inv->n_targets++;
+	}
+}
+
+static void parse_hosts(struct parser *p, const struct ynode *list)
+{
+	struct inventory *inv = p->inv;
+
+	inv->hosts = list_alloc(p, list, "hosts", "mappings (name, hostnqn, connect, ...)", sizeof(struct inv_host));
+	if (!inv->hosts)
+		return;
+	for_each_item(list, it) {
+		struct inv_host *h = &inv->hosts[inv->n_hosts];
+		size_t first;
+
+		parse_host(p, *it, h);
+		if (h->name && seen_before(p, &p->hosts_by_name, inv->n_hosts, &first))
+			error_at(p, *it, "host %s is given twice (first at line %u)", h->name, inv->hosts[first].loc.line);
+		inv->n_hosts++;
+	}
+}
+
+static void parse_root(struct parser *p, struct ynode *root)
 {
 	static const char *const keys[] = { "defaults", "hosts", "targets" };
-	yaml_node_t *v[ARRAY_SIZE(keys)];
+	struct ynode *v[ARRAY_SIZE(keys)];
 
 	if (!get_fields(p, root, "the inventory", keys, ARRAY_SIZE(keys), v))
 		return;
 	if (v[0])
 		parse_defaults(p, v[0]);
 	/* Targets first: connect entries of hosts name them. */
-	if (v[2] && (p->inv->targets = list_alloc(p, v[2], "targets", "mappings (name, ports, subsystems, ...)",
-						  sizeof(struct inv_target))))
-		for_each_item(p, v[2], it) {
-			struct inv_target *t = &p->inv->targets[p->inv->n_targets];
-			const struct inv_target *first;
-
-			parse_target(p, node(p, *it), t);
-			if (t->name && (first = inventory_find_target(p->inv, t->name)))
-				error_at(p, node(p, *it), "target %s is given twice (first at line %u)", t->name, first->loc.line);
-			p->inv->n_targets++;
-		}
-	if (v[1] && (p->inv->hosts = list_alloc(p, v[1], "hosts", "mappings (name, hostnqn, connect, ...)",
-						sizeof(struct inv_host))))
-		for_each_item(p, v[1], it) {
-			struct inv_host *h = &p->inv->hosts[p->inv->n_hosts];
-			const struct inv_host *first;
-
-			parse_host(p, node(p, *it), h);
-			if (h->name && (first = inventory_find_host(p->inv, h->name)))
-				error_at(p, node(p, *it), "host %s is given twice (first at line %u)", h->name, first->loc.line);
-			p->inv->n_hosts++;
-		}
+	if (v[2])
+		parse_targets(p, v[2]);
+	if (v[1])
+		parse_hosts(p, v[1]);
 	resolve_allowed_hosts(p);
 	if (!v[1] && !v[2])
 		error_at(p, root, "the inventory has neither hosts nor targets");
 }
 
-static int load(struct parser *p, yaml_parser_t *yp, struct inventory **ret)
+static void parser_done(struct parser *p)
 {
-	yaml_document_t extra;
-	yaml_node_t *root;
-	size_t errors_before = p->diags->n_errors;
-	int r;
+	for (size_t i = 0; p->tix && i < p->inv->n_targets; i++) {
+		keyset_done(&p->tix[i].subsystems);
+		keyset_done(&p->tix[i].ports);
+	}
+	keyset_done(&p->targets_by_name);
+	keyset_done(&p->hosts_by_name);
+	arena_free(p->scratch);
+}
 
-	if (!yaml_parser_load(yp, &p->doc)) {
-		diags_add(p->diags, DIAG_ERROR, p->file, (unsigned)yp->problem_mark.line + 1,
-			  (unsigned)yp->problem_mark.column + 1, "not valid YAML: %s%s%s", strempty(yp->problem),
-			  yp->context ? " " : "", strempty(yp->context));
-		return -EINVAL;
-	}
-	root = yaml_document_get_root_node(&p->doc);
-	if (!root) {
-		diags_add(p->diags, DIAG_ERROR, p->file, 0, 0, "the inventory is empty");
-		yaml_document_delete(&p->doc);
-		return -EINVAL;
-	}
-	if (yaml_parser_load(yp, &extra)) {
-		yaml_node_t *x = yaml_document_get_root_node(&extra);
-
-		if (x)
-			diags_add(p->diags, DIAG_ERROR, p->file, (unsigned)x->start_mark.line + 1,
-				  (unsigned)x->start_mark.column + 1, "the inventory is one YAML document; a second one starts here");
-		yaml_document_delete(&extra);
-	}
+static struct inventory *inventory_new(struct parser *p)
+{
+	struct inventory *inv;
 
 	p->arena = arena_new();
-	p->inv = p->arena ? arena_alloc(p->arena, sizeof(*p->inv)) : NULL;
-	if (!p->inv) {
+	inv = p->arena ? arena_alloc(p->arena, sizeof(*inv)) : NULL;
+	if (!inv || !(inv->path = arena_strdup(p->arena, p->file))) {
 		arena_free(p->arena);
-		yaml_document_delete(&p->doc);
-		return -ENOMEM;
+		return NULL;
 	}
-	p->inv->arena = p->arena;
-	p->inv->path = arena_strdup(p->arena, p->file);
-	p->inv->fabrics = inv_fabrics_default;
-	p->inv->backoff = inv_backoff_default;
-	p->inv->on_removed = ON_REMOVED_KEEP;
-	p->default_transport = -1;
-	parse_root(p, root);
-	yaml_document_delete(&p->doc);
-
-	r = p->oom || p->diags->oom ? -ENOMEM : p->diags->n_errors > errors_before ? -EINVAL : 0;
-	if (r < 0) {
-		arena_free(p->arena);
-		return r;
-	}
-	*ret = p->inv;
-	return 0;
+	inv->arena = p->arena;
+	inv->fabrics = inv_fabrics_default;
+	inv->backoff = inv_backoff_default;
+	inv->on_removed = ON_REMOVED_KEEP;
+	return inv;
 }
 
 int inventory_load_string(const char *name, const char *text, size_t len, struct diags *diags,
 			  struct inventory **ret)
 {
-	struct parser p = { .file = name, .diags = diags };
-	yaml_parser_t yp;
+	struct parser p = { .file = name, .diags = diags, .default_transport = -1 };
+	size_t errors_before = diags->n_errors;
+	struct ynode *root = NULL;
 	int r;
 
-	if (!yaml_parser_initialize(&yp))
+	*ret = NULL;
+	if (!(p.scratch = arena_new()))
 		return -ENOMEM;
-	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	r = load(&p, &yp, ret);
-	yaml_parser_delete(&yp);
-	return r;
+	r = ytree_parse(name, text, len, p.scratch, diags, &root);
+	if (r == 0 && !root) {
+		diags_add(diags, DIAG_ERROR, name, 0, 0, "the inventory is empty");
+		r = -EINVAL;
+	}
+	if (r == 0 && !(p.inv = inventory_new(&p)))
+		r = -ENOMEM;
+	if (r < 0) {
+		arena_free(p.scratch);
+		return r;
+	}
+	p.targets_by_name = KEYSET_INIT(target_name_key, p.inv);
+	p.hosts_by_name = KEYSET_INIT(host_name_key, p.inv);
+	parse_root(&p, root);
+	parser_done(&p);
+
+	r = p.oom || diags->oom ? -ENOMEM : diags->n_errors > errors_before ? -EINVAL : 0;
+	if (r < 0) {
+		arena_free(p.arena);
+		return r;
+	}
+	*ret = p.inv;
+	return 0;
 }
 
 int inventory_load(const char *path, struct diags *diags, struct inventory **ret)
 {
 	bool std_in = streq(path, "-");
-	struct parser p = { .file = std_in ? "<stdin>" : path, .diags = diags };
-	_cleanup_fclose_ FILE *f = std_in ? fdopen(dup(STDIN_FILENO), "r") : fopen(path, "re");
-	yaml_parser_t yp;
+	const char *name = std_in ? "<stdin>" : path;
+	_cleanup_close_ int fd = std_in ? -1 : open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
 	int r;
 
-	if (!f) {
-		r = -errno;
-		diags_add(diags, DIAG_ERROR, path, 0, 0, "cannot read the inventory: %s", strerror(-r));
+	*ret = NULL;
+	r = !std_in && fd < 0 ? -errno : read_fd_whole(std_in ? STDIN_FILENO : fd, INV_MAX_FILE_SIZE, &text, &len);
+	if (r == -EFBIG)
+		diags_add(diags, DIAG_ERROR, name, 0, 0, "cannot read the inventory: it is larger than %u MiB",
+			  INV_MAX_FILE_SIZE >> 20);
+	else if (r < 0)
+		diags_add(diags, DIAG_ERROR, name, 0, 0, "cannot read the inventory: %s", strerror(-r));
+	if (r < 0)
 		return r;
-	}
-	if (!yaml_parser_initialize(&yp))
-		return -ENOMEM;
-	yaml_parser_set_input_file(&yp, f);
-	r = load(&p, &yp, ret);
-	yaml_parser_delete(&yp);
-	return r;
+	return inventory_load_string(name, text, len, diags, ret);
 }
 
 void inventory_free(struct inventory *inv)
@@ -1485,11 +1902,27 @@ int inventory_pick_target(const struct inventory *inv, const char *name, struct 
 /* ---------------------------------------------------------------------- */
 /* key files */
 
+static const char *kind_of_file(mode_t mode)
+{
+	return S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : S_ISSOCK(mode) ? "a socket" :
+	       S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device" : "not a regular file";
+}
+
+/*
+ * The key file at PATH: the owner's alone, and a regular file, never a
+ * symbolic link. The open does not wait: a FIFO would hold up a check, and
+ * the daemon's loop on a reload.
+ */
 static int check_key_file(const struct inventory *inv, const char *path, struct inv_loc loc, struct diags *diags)
 {
 	struct stat st;
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 
+	if (fd < 0 && errno == ELOOP) {
+		diags_add(diags, DIAG_ERROR, inv->path, loc.line, loc.column,
+			  "key file %s is a symbolic link; a key is a regular file: give its own path", path);
+		return -ELOOP;
+	}
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		int r = -errno;
 
@@ -1497,7 +1930,8 @@ static int check_key_file(const struct inventory *inv, const char *path, struct 
 		return r;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		diags_add(diags, DIAG_ERROR, inv->path, loc.line, loc.column, "key file %s is not a regular file", path);
+		diags_add(diags, DIAG_ERROR, inv->path, loc.line, loc.column, "key file %s is %s, not a regular file",
+			  path, kind_of_file(st.st_mode));
 		return -EINVAL;
 	}
 	if (st.st_mode & 077) {

@@ -48,6 +48,20 @@ int on_removed_from_string(const char *s);
 #define TRSVCID_RDMA_DISCOVERY "4420"
 #define TRSVCID_TCP_DISCOVERY "8009"
 
+/*
+ * Limits, past which an inventory is refused with an error saying which
+ * (nvmfd.yaml(5), LIMITS). They bound what a file multiplies, so that any
+ * file is checked in time and memory linear in its size: the endpoints of
+ * connect entries that name targets (one per port), the links of ports that
+ * list no subsystems (one per subsystem of the target). Nesting and aliases
+ * are bounded while the YAML is read (inventory/ytree.h).
+ */
+#define INV_MAX_FILE_SIZE (16u << 20)
+#define INV_MAX_MODULES 64 /* what nvmfd loads for a host at most */
+#define INV_MAX_HOST_ENDPOINTS 4096
+#define INV_MAX_ENDPOINTS 65536 /* of all hosts */
+#define INV_MAX_LINKS (1u << 20) /* port-subsystem links of all targets */
+
 struct inv_loc {
 	unsigned line, column; /* 1-based */
 };
@@ -198,10 +212,11 @@ extern const struct inv_fabrics inv_fabrics_default;
 extern const struct inv_backoff inv_backoff_default;
 
 /*
- * Load PATH ("-": standard input, called <stdin> in messages). Every problem goes to DIAGS (errors and warnings, each with its
- * FILE:LINE:COLUMN). Returns 0 with *ret set when there are no errors;
- * -EINVAL when the file has errors; a negative errno when it cannot be read
- * (also added to DIAGS); -ENOMEM.
+ * Load PATH ("-": standard input, called <stdin> in messages). Every problem
+ * goes to DIAGS (errors and warnings, each with its FILE:LINE:COLUMN).
+ * Returns 0 with *ret set when there are no errors; -EINVAL when the file has
+ * errors; a negative errno when it cannot be read (also added to DIAGS, with
+ * no place: -EISDIR for a directory, -EFBIG past INV_MAX_FILE_SIZE); -ENOMEM.
  */
 int inventory_load(const char *path, struct diags *diags, struct inventory **ret);
 /* The same on text in memory; NAME is what messages call it. */

@@ -2,9 +2,12 @@
 #include "cmocka-prelude.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "inventory/inventory.h"
 #include "base/macro.h"
@@ -252,6 +255,42 @@ static const struct bad_case bad_cases[] = {
 	{ T1 "    null_blk: {gb: 0}\n", 3, 20, "null_blk gb is from 1 to 65536, not 0" },
 	{ T1 "  - name: t1\n", 3, 5, "target t1 is given twice (first at line 2)" },
 	{ T1 P1 "        referrals:\n          - {transport: tcp, traddr: 192.0.2.7, name: a/b}\n", 8, 55, "a referral name is a directory name" },
+	/* after a duplicate or a bad item, an error points at its own item */
+	{ T1 S1 P1 "        subsystems: [nqn.2020-01.com.example:s1, nqn.2020-01.com.example:s1, nqn.2020-01.com.example:x]\n", 10, 78, "port 1 exposes 'nqn.2020-01.com.example:x', which is not" },
+	{ T1 S1 P1 "        subsystems: [nqn.2020-01.com.example:s1, nqn.2020-01.com.example:s1, nqn.2020-01.com.example:x]\n", 10, 50, "'nqn.2020-01.com.example:s1' is listed twice in a port's subsystems" },
+	{ T1 S1 P1 "        subsystems: [[a], nqn.2020-01.com.example:x]\n", 10, 27, "port 1 exposes 'nqn.2020-01.com.example:x'" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: [1, 1, 7]}\n", 13, 36, "target t1 has no port '7'" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: [1, 1, 7]}\n", 13, 33, "port 1 is listed twice in ports" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: [[1], 7]}\n", 13, 35, "target t1 has no port '7'" },
+	{ T1 S1 "    modules: [a, a, 'b c']\n", 6, 21, "modules 'b c' is not a module name" },
+	/* a port id is a plain decimal number */
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: [1abc]}\n", 13, 30, "a port id is a whole number from 1 to 65535 (the id of one of target t1's ports), not '1abc'" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: ['01']}\n", 13, 30, "not '01'" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: [-18446744073709551615]}\n", 13, 30, "not '-18446744073709551615'" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: [+1]}\n", 13, 30, "not '+1'" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: [18446744073709551617]}\n", 13, 30, "not '18446744073709551617'" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: [0]}\n", 13, 30, "not '0'" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: [' 1']}\n", 13, 30, "not ' 1'" },
+	{ T1 P1 S1 H1 "    connect:\n      - {target: t1, ports: [1.0]}\n", 13, 30, "not '1.0'" },
+	/* and so is every other number */
+	{ "defaults:\n  queue_size: 0128\n", 2, 15, "queue_size is a whole number from 16 to 1024, not '0128'" },
+	{ "defaults:\n  nr_io_queues: 00\n", 2, 17, "not '00'" },
+	{ "defaults:\n  queue_size: 18446744073709551744\n", 2, 15, "queue_size is from 16 to 1024, not 18446744073709551744" },
+	{ "defaults:\n  trsvcid: 04420\n", 2, 12, "trsvcid (the TCP or RDMA CM port) is a whole number from 1 to 65535, not '04420'" },
+	{ "defaults:\n  backoff: {jitter: 020%}\n", 2, 21, "backoff jitter is a percentage from 0% to 100%, such as 20%, not '020%'" },
+	{ "defaults:\n  backoff: {jitter: 18446744073709551636%}\n", 2, 21, "not '18446744073709551636%'" },
+	{ T1 S1 "        namespaces:\n          - {nsid: 01, device_path: /dev/nullb0}\n", 7, 20, "nsid is a whole number from 1 to 4294967294, not '01'" },
+	{ T1 S1 "        namespaces:\n          - {nsid: 4294967295, device_path: /dev/nullb0}\n", 7, 20, "nsid is from 1 to 4294967294, not 4294967295" },
+	{ T1 "    ports:\n      - {id: 007, transport: tcp, traddr: 192.0.2.1}\n", 4, 14, "port id is a whole number from 1 to 65535, not '007'" },
+	{ T1 P1 "        referrals:\n          - {transport: tcp, traddr: 192.0.2.7, portid: '-1'}\n", 8, 57, "portid is a whole number from 0 to 65535, not '-1'" },
+	{ T1 "    null_blk: {nr_devices: 1e3}\n", 3, 28, "null_blk nr_devices is a whole number from 1 to 64, not '1e3'" },
+	/* a duplicate is reported once, against the first */
+	{ T1 "    subsystems:\n      - nqn: nqn.2020-01.com.example:s1\n        allowed_hosts: [nqn.2020-01.com.example:h, nqn.2020-01.com.example:h]\n", 5, 52, "host nqn.2020-01.com.example:h is allowed twice on nqn.2020-01.com.example:s1 (first at line 5)" },
+	{ T1 P1 "        referrals:\n          - {transport: tcp, traddr: 192.0.2.7}\n          - {transport: tcp, traddr: 192.0.2.7}\n", 9, 13, "referral tcp-192.0.2.7-4420 is given twice in port 1 (first at line 8)" },
+	/* the limits */
+	{ H1 "    modules: [m0, m1, m2, m3, m4, m5, m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19, m20, m21, m22, m23, m24, m25, m26, m27, m28, m29, m30, m31, m32, m33, m34, m35, m36, m37, m38, m39, m40, m41, m42, m43, m44, m45, m46, m47, m48, m49, m50, m51, m52, m53, m54, m55, m56, m57, m58, m59, m60, m61, m62, m63, m64]\n", 3, 14, "modules lists at most 64 modules, not 65" },
+	{ "x: &a [1]\ny: *b\n", 2, 4, "alias *b names no anchor before it" },
+	{ "x: &a [*a]\n", 1, 8, "alias *a is inside the node it names" },
 };
 
 static void inventory_test_rejects_each_bad_input_at_its_place(void **state _unused_)
@@ -417,6 +456,451 @@ static void inventory_test_unreadable_file_names_errno(void **state _unused_)
 	diags_clear(&d);
 }
 
+
+/* ---------------------------------------------------------------------- */
+/* inputs of any shape: checked in linear time, with a bounded report */
+
+#define BIG (1u << 20)
+/* Far more than the report keeps, far less than one line per item of BIG. */
+#define MAX_SHOWN 200
+
+static const char *big_running;
+
+static void big_too_long(int sig _unused_)
+{
+	static const char msg[] = "a large input took more than 30 s: ";
+
+	if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0 ||
+	    write(STDERR_FILENO, big_running, strlen(big_running)) < 0 || write(STDERR_FILENO, "\n", 1) < 0)
+		_exit(2);
+	_exit(1);
+}
+
+static void gen_repeated_nsids(FILE *f)
+{
+	fputs(T1 S1 "        namespaces:\n", f);
+	while (ftell(f) < BIG)
+		fputs("          - {nsid: 1, device_path: /dev/nullb0}\n", f);
+}
+
+static void gen_repeated_endpoints(FILE *f)
+{
+	fputs(H1 "    connect:\n", f);
+	while (ftell(f) < BIG)
+		fputs("      - {transport: tcp, traddr: 192.0.2.1}\n", f);
+}
+
+/* A target of 1000 ports named again and again: each entry 1000 endpoints. */
+static void gen_repeated_target_entries(FILE *f)
+{
+	fputs(T1 S1 "    ports:\n", f);
+	for (int i = 1; i <= 1000; i++)
+		fprintf(f, "      - {id: %d, transport: tcp, traddr: 192.0.2.1, trsvcid: %d}\n", i, i);
+	fputs(H1 "    connect:\n", f);
+	while (ftell(f) < BIG)
+		fputs("      - {target: t1}\n", f);
+}
+
+/* Distinct endpoints by the million: every entry names the target's many ports from another interface. */
+static void gen_target_times_interfaces(FILE *f)
+{
+	fputs(T1 S1 "    ports:\n", f);
+	for (int i = 1; ftell(f) < BIG / 2; i++)
+		fprintf(f, "      - {id: %d, transport: tcp, traddr: 192.0.2.1, trsvcid: %d}\n", i, i);
+	fputs(H1 "    connect:\n", f);
+	for (int i = 0; ftell(f) < BIG; i++)
+		fprintf(f, "      - {target: t1, host_iface: e%d}\n", i);
+}
+
+/* Every port exposes every subsystem when it lists none. */
+static void gen_ports_times_subsystems(FILE *f)
+{
+	fputs(T1 "    subsystems:\n", f);
+	for (int i = 0; ftell(f) < BIG / 2; i++)
+		fprintf(f, "      - {nqn: 'nqn.2020-01.com.example:s%d', allow_any_host: true}\n", i);
+	fputs("    ports:\n", f);
+	for (int i = 1; ftell(f) < BIG && i < 65536; i++)
+		fprintf(f, "      - {id: %d, transport: tcp, traddr: 192.0.2.1, trsvcid: %d}\n", i, i);
+}
+
+static void gen_deep_flow_sequences(FILE *f)
+{
+	fputs("hosts: ", f);
+	for (unsigned i = 0; i < BIG / 2; i++)
+		fputc('[', f);
+	for (unsigned i = 0; i < BIG / 2; i++)
+		fputc(']', f);
+	fputc('\n', f);
+}
+
+static void gen_deep_flow_mappings(FILE *f)
+{
+	fputs("hosts: ", f);
+	for (unsigned i = 0; i < BIG / 4; i++)
+		fputs("{a: ", f);
+	fputc('b', f);
+	for (unsigned i = 0; i < BIG / 4; i++)
+		fputc('}', f);
+	fputc('\n', f);
+}
+
+static void gen_deep_blocks(FILE *f)
+{
+	for (int depth = 0; ftell(f) < BIG; depth++)
+		fprintf(f, "%*sk:\n", depth, "");
+}
+
+static void gen_many_errors(FILE *f)
+{
+	fputs(H1, f);
+	for (int i = 0; ftell(f) < BIG; i++)
+		fprintf(f, "    k%d: v\n", i);
+}
+
+static void gen_many_anchors(FILE *f)
+{
+	int i, j;
+
+	fputs("x: [", f);
+	for (i = 0; ftell(f) < BIG / 2; i++)
+		fprintf(f, "&a%d v, ", i);
+	for (j = 0; ftell(f) < BIG; j++)
+		fprintf(f, "*a%d, ", j % i);
+	fputs("v]\n", f);
+}
+
+/* One subsystem of 1000 namespaces, given again by alias over and over. */
+static void gen_alias_amplification(FILE *f)
+{
+	fputs("x: &s\n  nqn: nqn.2020-01.com.example:s1\n  allow_any_host: true\n  namespaces:\n", f);
+	for (int i = 1; i <= 1000; i++)
+		fprintf(f, "    - {nsid: %d, device_path: /dev/nullb0}\n", i);
+	fputs(T1 "    subsystems: [", f);
+	while (ftell(f) < BIG)
+		fputs("*s, ", f);
+	fputs("*s]\n", f);
+}
+
+static void gen_repeated_list_items(FILE *f)
+{
+	fputs(T1 S1 P1 "        subsystems: [", f);
+	while (ftell(f) < BIG)
+		fputs("nqn.2020-01.com.example:s1, ", f);
+	fputs("nqn.2020-01.com.example:s1]\n", f);
+}
+
+static void gen_repeated_allowed_hosts(FILE *f)
+{
+	fputs(T1 "    subsystems:\n      - nqn: nqn.2020-01.com.example:s1\n        allowed_hosts:\n", f);
+	while (ftell(f) < BIG / 2)
+		fputs("          - {host: nqn.2020-01.com.example:h, dhchap_key: /k1}\n", f);
+	fputs("      - nqn: nqn.2020-01.com.example:s2\n        allowed_hosts:\n", f);
+	while (ftell(f) < BIG)
+		fputs("          - {host: nqn.2020-01.com.example:h, dhchap_key: /k2}\n", f);
+}
+
+/* Many names to look up: hosts allowed by name, targets connected by name. */
+static void gen_many_names(FILE *f)
+{
+	int n = 6000;
+
+	fputs("targets:\n", f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "  - {name: t%d, ports: [{id: 1, transport: tcp, traddr: 192.0.2.1, trsvcid: %d}]}\n", i,
+			i % 60000 + 1);
+	fputs("  - name: t\n    subsystems:\n      - nqn: nqn.2020-01.com.example:s1\n        allowed_hosts: [", f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%sh%d", i ? ", " : "", i);
+	fputs("]\nhosts:\n", f);
+	for (int i = 0; i < n; i++)
+		fprintf(f, "  - {name: h%d, hostnqn: 'nqn.2020-01.com.example:h%d', connect: [{target: t%d}]}\n", i, i, i);
+}
+
+struct big_case {
+	const char *name;
+	void (*gen)(FILE *f);
+	const char *want; /* a part of an error it reports; NULL: it loads */
+};
+
+static const struct big_case big_cases[] = {
+	{ "repeated nsids", gen_repeated_nsids, "nsid 1 is used twice" },
+	{ "repeated endpoints", gen_repeated_endpoints, "host h1 connects to tcp 192.0.2.1:8009 twice" },
+	{ "a target named again and again", gen_repeated_target_entries, "twice" },
+	{ "a target's ports from many interfaces", gen_target_times_interfaces, "endpoints" },
+	{ "many ports times many subsystems", gen_ports_times_subsystems, "links" },
+	{ "deep flow sequences", gen_deep_flow_sequences, "nested deeper than 64 levels" },
+	{ "deep flow mappings", gen_deep_flow_mappings, "nested deeper than 64 levels" },
+	{ "deep block mappings", gen_deep_blocks, "nested deeper than 64 levels" },
+	{ "many errors", gen_many_errors, "unknown key 'k0' in a host" },
+	{ "many anchors and aliases", gen_many_anchors, "unknown key 'x'" },
+	{ "an alias expanded again and again", gen_alias_amplification, "alias" },
+	{ "a list item repeated", gen_repeated_list_items, "is listed twice" },
+	{ "an allowed host repeated", gen_repeated_allowed_hosts, "is allowed twice" },
+	{ "many names to look up", gen_many_names, NULL },
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void check_big_case(const struct big_case *c, size_t *failed)
+{
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+	bool found = !c->want;
+	double t0, dt;
+	int r;
+
+	assert_non_null(f);
+	c->gen(f);
+	fclose(f);
+	big_running = c->name;
+	alarm(30);
+	t0 = now_s();
+	r = inventory_load_string("big.yaml", text, len, &d, &inv);
+	dt = now_s() - t0;
+	alarm(0);
+	for (size_t k = 0; c->want && k < d.n; k++)
+		found |= d.v[k].level == DIAG_ERROR && strstr(d.v[k].msg, c->want);
+	if (dt > 2.0 || d.n > MAX_SHOWN || !found || r != (c->want ? -EINVAL : 0)) {
+		print_error("%s (%zu bytes): r=%d in %.2f s, %zu diagnostics kept of %zu errors%s%s\n", c->name, len, r,
+			    dt, d.n, d.n_errors, found ? "" : "; none says ", found ? "" : c->want);
+		for (size_t k = 0; k < d.n && k < 3; k++)
+			print_error("  %u:%u: %s\n", d.v[k].line, d.v[k].column, d.v[k].msg);
+		(*failed)++;
+	}
+	inventory_free(inv);
+	diags_clear(&d);
+}
+
+static void inventory_test_large_inputs_check_in_linear_time(void **state _unused_)
+{
+	size_t failed = 0;
+
+	signal(SIGALRM, big_too_long);
+	for (size_t i = 0; i < ARRAY_SIZE(big_cases); i++)
+		check_big_case(&big_cases[i], &failed);
+	signal(SIGALRM, SIG_DFL);
+	if (failed)
+		fail_msg("%zu of %zu large inputs were not checked in time with a bounded report", failed,
+			 ARRAY_SIZE(big_cases));
+}
+
+static void inventory_test_many_errors_end_with_a_count(void **state _unused_)
+{
+	_cleanup_free_ char *text = NULL, *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+
+	fputs(H1, f);
+	for (int i = 0; i < 1000; i++)
+		fprintf(f, "    k%d: v\n", i);
+	fclose(f);
+	assert_int_equal(inventory_load_string("inv.yaml", text, len, &d, &inv), -EINVAL);
+	assert_int_equal(d.n_errors, 1000);
+	assert_true(d.n >= 20 && d.n <= MAX_SHOWN);
+	/* The first ones, in the order of the file; then how many more. */
+	assert_int_equal(d.v[0].line, 3);
+	assert_non_null(strstr(d.v[0].msg, "unknown key 'k0'"));
+	out = diags_text(&d);
+	assert_non_null(strstr(out, "inv.yaml:3:5: error: unknown key 'k0' in a host"));
+	{
+		char want[64];
+
+		snprintf(want, sizeof(want), "(%zu more errors not shown)\n", 1000 - d.n);
+		assert_non_null(strstr(out, want));
+		assert_string_equal(out + strlen(out) - strlen(want), want);
+	}
+	diags_clear(&d);
+}
+
+/* Nesting past 64 levels is refused where the 65th level opens. */
+static void inventory_test_deep_nesting_is_refused_at_its_place(void **state _unused_)
+{
+	static const struct {
+		const char *open, *close;
+		size_t open_len;
+	} shapes[] = { { "[", "]", 1 }, { "{a: ", "}", 4 }, { "[{a: ", "}]", 5 } };
+
+	for (size_t s = 0; s < ARRAY_SIZE(shapes); s++) {
+		_cleanup_free_ char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		struct diags d = { 0 };
+		struct inventory *inv = NULL;
+		/* The root mapping and defaults' are 2 levels: the 63rd flow level is the 65th. */
+		unsigned col = s == 2 ? 12 + 31 * 5 : 12 + 62 * (unsigned)shapes[s].open_len;
+
+		fputs("defaults:\n  backoff: ", f);
+		for (int i = 0; i < 100; i++)
+			fputs(shapes[s].open, f);
+		for (int i = 0; i < 100; i++)
+			fputs(shapes[s].close, f);
+		fputc('\n', f);
+		fclose(f);
+		assert_int_equal(inventory_load_string("inv.yaml", text, len, &d, &inv), -EINVAL);
+		assert_int_equal(d.n_errors, 1);
+		assert_int_equal(d.v[0].line, 2);
+		assert_int_equal(d.v[0].column, col);
+		assert_non_null(strstr(d.v[0].msg, "nested deeper than 64 levels"));
+		diags_clear(&d);
+	}
+}
+
+/* A FIFO as a key file: refused at once, never waited on. */
+static void interrupted(int sig _unused_)
+{
+}
+
+static void inventory_test_key_file_that_is_no_regular_file_is_refused(void **state _unused_)
+{
+	char dir[] = "/tmp/nvmfd-test-XXXXXX", fifo[64], sub[64], link[64], key[64], yaml[1024];
+	struct sigaction sa = { .sa_handler = interrupted }, old;
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/fifo.key", dir);
+	snprintf(sub, sizeof(sub), "%s/dir.key", dir);
+	snprintf(link, sizeof(link), "%s/link.key", dir);
+	snprintf(key, sizeof(key), "%s/host.key", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	f = fopen(key, "we");
+	assert_non_null(f);
+	fputs("DHHC-1:00:placeholder:\n", f);
+	fclose(f);
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(symlink(key, link), 0);
+	snprintf(yaml, sizeof(yaml),
+		 "hosts:\n  - name: h1\n    connect:\n"
+		 "      - {transport: tcp, traddr: 192.0.2.1, dhchap_key: %s}\n"
+		 "      - {transport: tcp, traddr: 192.0.2.2, dhchap_key: %s}\n"
+		 "      - {transport: tcp, traddr: 192.0.2.3, dhchap_key: %s}\n", fifo, sub, link);
+	assert_int_equal(inventory_load_string("inv.yaml", yaml, strlen(yaml), &d, &inv), 0);
+
+	/* Without O_NONBLOCK the open waits for a writer: the alarm would end it with EINTR. */
+	sigaction(SIGALRM, &sa, &old);
+	alarm(2);
+	assert_int_equal(inventory_check_host_keys(inv, &inv->hosts[0], &d), -EINVAL);
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	assert_int_equal(d.n_errors, 3);
+	assert_int_equal(d.v[0].line, 4);
+	assert_int_equal(d.v[0].column, 57);
+	assert_non_null(strstr(d.v[0].msg, "is a FIFO, not a regular file"));
+	assert_non_null(strstr(d.v[1].msg, "is a directory, not a regular file"));
+	assert_non_null(strstr(d.v[2].msg, "is a symbolic link"));
+	unlink(fifo);
+	rmdir(sub);
+	unlink(link);
+	unlink(key);
+	rmdir(dir);
+	inventory_free(inv);
+	diags_clear(&d);
+}
+
+/* A directory as the inventory: its errno, with no invented place. */
+static void inventory_test_directory_is_no_inventory(void **state _unused_)
+{
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+	_cleanup_free_ char *t = NULL;
+
+	assert_int_equal(inventory_load("/tmp", &d, &inv), -EISDIR);
+	assert_null(inv);
+	t = diags_text(&d);
+	assert_string_equal(t, "/tmp: error: cannot read the inventory: Is a directory\n");
+	diags_clear(&d);
+}
+
+/* A byte the YAML reader refuses is reported at its own line and column. */
+static void inventory_test_bad_bytes_are_reported_where_they_are(void **state _unused_)
+{
+	static const struct {
+		const char *text;
+		size_t len;
+		unsigned line, column;
+		const char *msg;
+	} cases[] = {
+#define C(s) s, sizeof(s) - 1
+		{ C("hosts:\n  - name: h\0x\n"), 2, 12, "control characters are not allowed" },
+		{ C("\0"), 1, 1, "control characters are not allowed" },
+		{ C("hosts:\n  - name: h1\n    hostnqn: nqn.2020-01.com.example:\xff\n"), 3, 38, "invalid leading UTF-8 octet" },
+		{ C("hosts:\n  - name: h1\n    hostnqn: nqn.2020-01.com.example:\xc3\x28\n"), 3, 39, "invalid trailing UTF-8 octet" },
+		{ C("hosts:\n  - name: h1\n    hostnqn: nqn.2020-01.com.example:\xc3\xa9\xc3\n"), 3, 40, "UTF-8" },
+		{ C("hosts:\n  - name: h1\n    hostnqn: nqn.2020-01.com.example:\xc3"), 3, 38, "incomplete UTF-8 octet sequence" },
+		{ C("a: 1\r\nb: 2\r\nc: \x7f\n"), 3, 4, "control characters are not allowed" },
+		{ C("a: '\xc3\xa9\xc3\xa9'\nb: '\xe2\x82\xac\x01'\n"), 2, 6, "control characters are not allowed" },
+		{ C("\xef\xbb\xbf" "a: 1\nb: \x01\n"), 2, 4, "control characters are not allowed" },
+#undef C
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct diags d = { 0 };
+		struct inventory *inv = NULL;
+
+		assert_int_equal(inventory_load_string("inv.yaml", cases[i].text, cases[i].len, &d, &inv), -EINVAL);
+		if (d.n != 1 || d.v[0].line != cases[i].line || d.v[0].column != cases[i].column ||
+		    !strstr(d.v[0].msg, cases[i].msg)) {
+			_cleanup_free_ char *t = diags_text(&d);
+			fail_msg("case %zu: want %u:%u \"%s\", got:\n%s", i, cases[i].line, cases[i].column, cases[i].msg, t);
+		}
+		diags_clear(&d);
+	}
+}
+
+/* Each duplicate is reported once, against the first, however often it repeats. */
+static void inventory_test_duplicates_are_reported_once_each(void **state _unused_)
+{
+	static const struct {
+		const char *yaml;
+		size_t errors;
+		const char *msg;
+	} cases[] = {
+		{ T1 S1 "        namespaces:\n          - {nsid: 1, device_path: /dev/a}\n          - {nsid: 1, device_path: /dev/b}\n"
+		  "          - {nsid: 1, device_path: /dev/c}\n", 2, "nsid 1 is used twice in nqn.2020-01.com.example:s1 (first at line 7)" },
+		{ T1 "    subsystems:\n"
+		  "      - {nqn: nqn.2020-01.com.example:s1, allowed_hosts: [{host: nqn.2020-01.com.example:h, dhchap_key: /k1}]}\n"
+		  "      - {nqn: nqn.2020-01.com.example:s2, allowed_hosts: [{host: nqn.2020-01.com.example:h, dhchap_key: /k1}]}\n"
+		  "      - {nqn: nqn.2020-01.com.example:s3, allowed_hosts: [{host: nqn.2020-01.com.example:h, dhchap_key: /k2}]}\n",
+		  1, "host nqn.2020-01.com.example:h has other DH-HMAC-CHAP settings than at line 4" },
+		{ T1 S1 "    ports:\n      - {id: 1, transport: tcp, traddr: 192.0.2.1}\n      - {id: 2, transport: tcp, traddr: 192.0.2.1, trsvcid: 4421}\n"
+		  H1 "    connect:\n      - target: t1\n      - target: t1\n      - target: t1\n", 2, "host h1 connects to tcp 192.0.2.1:4420 twice (first at line 12)" },
+		{ "hosts:\n  - name: h1\n  - name: h1\n  - name: h1\n", 2, "host h1 is given twice (first at line 2)" },
+		{ T1 "  - name: t1\n  - name: t1\n", 2, "target t1 is given twice (first at line 2)" },
+		{ H1 "    modules: [a, a, a]\n", 2, "'a' is listed twice in modules" },
+		{ T1 "    ports:\n      - {id: 1, transport: tcp, traddr: 192.0.2.1}\n      - {id: 1, transport: tcp, traddr: 192.0.2.2}\n"
+		  "      - {id: 1, transport: tcp, traddr: 192.0.2.3}\n", 2, "port id 1 is used twice in target t1 (first at line 4)" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct diags d = { 0 };
+		struct inventory *inv = NULL;
+		size_t n = 0;
+
+		assert_int_equal(inventory_load_string("inv.yaml", cases[i].yaml, strlen(cases[i].yaml), &d, &inv), -EINVAL);
+		for (size_t k = 0; k < d.n; k++)
+			n += d.v[k].level == DIAG_ERROR;
+		if (n != cases[i].errors || d.n_errors != cases[i].errors || !strstr(d.v[0].msg, cases[i].msg)) {
+			_cleanup_free_ char *t = diags_text(&d);
+			fail_msg("case %zu: want %zu errors, the first \"%s\", got:\n%s", i, cases[i].errors, cases[i].msg, t);
+		}
+		diags_clear(&d);
+	}
+}
+
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -430,6 +914,13 @@ int main(void)
 		cmocka_unit_test(inventory_test_pick_names_the_choices),
 		cmocka_unit_test(inventory_test_key_files_must_be_private),
 		cmocka_unit_test(inventory_test_unreadable_file_names_errno),
+		cmocka_unit_test(inventory_test_large_inputs_check_in_linear_time),
+		cmocka_unit_test(inventory_test_many_errors_end_with_a_count),
+		cmocka_unit_test(inventory_test_deep_nesting_is_refused_at_its_place),
+		cmocka_unit_test(inventory_test_key_file_that_is_no_regular_file_is_refused),
+		cmocka_unit_test(inventory_test_directory_is_no_inventory),
+		cmocka_unit_test(inventory_test_bad_bytes_are_reported_where_they_are),
+		cmocka_unit_test(inventory_test_duplicates_are_reported_once_each),
 	};
 	return cmocka_run_group_tests_name("inventory", tests, NULL, NULL);
 }
