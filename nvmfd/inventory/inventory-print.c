@@ -12,6 +12,39 @@
 #include "inventory/inventory.h"
 #include "base/macro.h"
 
+/*
+ * The next character of S, a UTF-8 sequence of *len bytes; -1 for a byte
+ * that starts none (text from a live configfs tree may hold any bytes).
+ */
+static long utf8_next(const unsigned char *s, size_t *len)
+{
+	static const long min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	size_t n = s[0] < 0x80 ? 1 : (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3 : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
+	long c;
+
+	*len = 1;
+	if (!n)
+		return -1;
+	c = n == 1 ? s[0] : s[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return -1;
+	*len = n;
+	return c;
+}
+
+/* What YAML reads as itself in a quoted or plain scalar: printable, and no
+ * line break (NEL, LS and PS are line breaks to YAML, U+FEFF a byte order mark). */
+static bool yaml_printable(long c)
+{
+	return (c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xd7ff && c != 0x2028 && c != 0x2029) ||
+	       (c >= 0xe000 && c <= 0xfffd && c != 0xfeff) || (c >= 0x10000 && c <= 0x10ffff);
+}
+
 /* Whether S reads back as the same string when written plain. */
 static bool plain_safe(const char *s)
 {
@@ -24,13 +57,18 @@ static bool plain_safe(const char *s)
 	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (strcasecmp(s, words[i]) == 0)
 			return false;
-	for (const char *c = s; *c; c++) {
-		if ((unsigned char)*c < 0x20 || *c == '"' || *c == '\\' || *c == '#' || *c == '\'')
+	for (const char *c = s; *c;) {
+		size_t len;
+
+		if (!yaml_printable(utf8_next((const unsigned char *)c, &len)))
+			return false;
+		if (*c == '"' || *c == '\\' || *c == '#' || *c == '\'')
 			return false;
 		if (*c == ':' && (c[1] == ' ' || c[1] == '\0'))
 			return false;
 		if (strchr(",[]{}", *c))
 			return false;
+		c += len;
 	}
 	/* What reads as a number would be read back as one by other YAML tools. */
 	if (isdigit((unsigned char)s[0]) || s[0] == '.' || s[0] == '+') {
@@ -46,6 +84,37 @@ static bool plain_safe(const char *s)
 	return true;
 }
 
+/*
+ * S with YAML's double-quoted escapes for what is not printable: what loads
+ * again to S. A byte that is no UTF-8 (only a live tree has them) cannot be
+ * written in YAML at all: it goes as \xXX, the character of that value.
+ */
+static void put_escaped(FILE *f, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c;) {
+		size_t len;
+		long u = utf8_next(c, &len);
+
+		if (u == '"' || u == '\\')
+			fprintf(f, "\\%c", (int)u);
+		else if (u == '\n')
+			fputs("\\n", f);
+		else if (u == '\t')
+			fputs("\\t", f);
+		else if (u < 0)
+			fprintf(f, "\\x%02x", *c);
+		else if (yaml_printable(u))
+			fwrite(c, 1, len, f);
+		else if (u <= 0xff)
+			fprintf(f, "\\x%02lx", (unsigned long)u);
+		else if (u <= 0xffff)
+			fprintf(f, "\\u%04lx", (unsigned long)u);
+		else
+			fprintf(f, "\\U%08lx", (unsigned long)u);
+		c += len;
+	}
+}
+
 static void put_str(FILE *f, const char *s)
 {
 	if (plain_safe(s)) {
@@ -53,15 +122,23 @@ static void put_str(FILE *f, const char *s)
 		return;
 	}
 	fputc('"', f);
-	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fprintf(f, "\\%c", *c);
-		else if (*c < 0x20)
-			fprintf(f, "\\x%02x", *c);
-		else
-			fputc(*c, f);
-	}
+	put_escaped(f, s);
 	fputc('"', f);
+}
+
+/* A comment holds one line: what would end it is escaped. */
+static void put_comment_text(FILE *f, const char *s)
+{
+	put_escaped(f, strempty(s));
+}
+
+/* A port number as written in decimal, plain; anything else (from a live tree) quoted. */
+static void put_number_text(FILE *f, const char *s)
+{
+	if (*s && strspn(s, "0123456789") == strlen(s))
+		fputs(s, f);
+	else
+		put_str(f, s);
 }
 
 static void put_kv(FILE *f, int indent, const char *key, const char *value)
@@ -70,6 +147,15 @@ static void put_kv(FILE *f, int indent, const char *key, const char *value)
 		return;
 	fprintf(f, "%*s%s: ", indent, "", key);
 	put_str(f, value);
+	fputc('\n', f);
+}
+
+static void put_trsvcid(FILE *f, int indent, const char *trsvcid)
+{
+	if (!trsvcid)
+		return;
+	fprintf(f, "%*strsvcid: ", indent, "");
+	put_number_text(f, trsvcid);
 	fputc('\n', f);
 }
 
@@ -97,14 +183,16 @@ static void print_endpoint(FILE *f, const struct inv_endpoint *e)
 {
 	char a[DURATION_MAX], b[DURATION_MAX];
 
-	if (e->target)
-		fprintf(f, "      # target %s, port %u (line %u)\n", e->target, e->target_port, e->loc.line);
-	else
+	if (e->target) {
+		fputs("      # target ", f);
+		put_comment_text(f, e->target);
+		fprintf(f, ", port %u (line %u)\n", e->target_port, e->loc.line);
+	} else
 		fprintf(f, "      # line %u\n", e->loc.line);
 	fprintf(f, "      - transport: %s\n", transport_to_string(e->transport));
 	fprintf(f, "        adrfam: %s\n", adrfam_to_string(e->adrfam));
 	put_kv(f, 8, "traddr", e->traddr);
-	fprintf(f, "        trsvcid: %s\n", e->trsvcid);
+	put_trsvcid(f, 8, e->trsvcid);
 	put_kv(f, 8, "host_traddr", e->host_traddr);
 	put_kv(f, 8, "host_iface", e->host_iface);
 	if (e->n_subsystems)
@@ -123,8 +211,7 @@ static void print_endpoint(FILE *f, const struct inv_endpoint *e)
 	fprintf(f, "        backoff: {initial: %s, max: %s, jitter: %u%%}\n", duration_format(e->backoff.initial, a),
 		duration_format(e->backoff.max, b), e->backoff.jitter_pct);
 	fprintf(f, "        on_removed: %s\n", on_removed_to_string(e->on_removed));
-	if (e->iopolicy)
-		fprintf(f, "        iopolicy: %s\n", e->iopolicy);
+	put_kv(f, 8, "iopolicy", e->iopolicy);
 }
 
 static void print_host_entry(FILE *f, const struct inv_host *h)
@@ -172,8 +259,10 @@ static void print_target_entry(FILE *f, const struct inv_target *t)
 
 			fputs("          - host: ", f);
 			put_str(f, ah->nqn ? ah->nqn : ah->host);
-			if (ah->nqn && ah->host && !streq(ah->host, ah->nqn))
-				fprintf(f, "  # %s", ah->host);
+			if (ah->nqn && ah->host && !streq(ah->host, ah->nqn)) {
+				fputs("  # ", f);
+				put_comment_text(f, ah->host);
+			}
 			fputc('\n', f);
 			put_kv(f, 12, "dhchap_key", ah->dhchap_key);
 			put_kv(f, 12, "dhchap_ctrl_key", ah->dhchap_ctrl_key);
@@ -199,7 +288,7 @@ static void print_target_entry(FILE *f, const struct inv_target *t)
 		fprintf(f, "        transport: %s\n", transport_to_string(p->transport));
 		fprintf(f, "        adrfam: %s\n", adrfam_to_string(p->adrfam));
 		put_kv(f, 8, "traddr", p->traddr);
-		fprintf(f, "        trsvcid: %s\n", p->trsvcid);
+		put_trsvcid(f, 8, p->trsvcid);
 		put_list(f, 8, "subsystems", p->subsystems, p->n_subsystems);
 		if (p->n_referrals)
 			fputs("        referrals:\n", f);
@@ -212,7 +301,7 @@ static void print_target_entry(FILE *f, const struct inv_target *t)
 			fprintf(f, "            transport: %s\n", transport_to_string(ref->transport));
 			fprintf(f, "            adrfam: %s\n", adrfam_to_string(ref->adrfam));
 			put_kv(f, 12, "traddr", ref->traddr);
-			fprintf(f, "            trsvcid: %s\n", ref->trsvcid);
+			put_trsvcid(f, 12, ref->trsvcid);
 			fprintf(f, "            portid: %u\n", ref->portid);
 		}
 	}
@@ -220,7 +309,11 @@ static void print_target_entry(FILE *f, const struct inv_target *t)
 
 void inventory_print_host(FILE *f, const struct inventory *inv, const struct inv_host *h)
 {
-	fprintf(f, "# host %s of %s, normalised: defaults applied, targets resolved\n", h->name, inv->path);
+	fputs("# host ", f);
+	put_comment_text(f, h->name);
+	fputs(" of ", f);
+	put_comment_text(f, inv->path);
+	fputs(", normalised: defaults applied, targets resolved\n", f);
 	fputs("hosts:\n", f);
 	print_host_entry(f, h);
 }
@@ -233,7 +326,9 @@ void inventory_print_target(FILE *f, const struct inv_target *t)
 
 void inventory_print(FILE *f, const struct inventory *inv)
 {
-	fprintf(f, "# %s, normalised: defaults applied, targets resolved\n", inv->path);
+	fputs("# ", f);
+	put_comment_text(f, inv->path);
+	fputs(", normalised: defaults applied, targets resolved\n", f);
 	fprintf(f, "targets:%s\n", inv->n_targets ? "" : " []");
 	for (size_t i = 0; i < inv->n_targets; i++)
 		print_target_entry(f, &inv->targets[i]);

@@ -92,6 +92,19 @@ static struct inventory *load_ok(const char *path)
 	return inv;
 }
 
+static struct inventory *load_ok_string(const char *yaml)
+{
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+
+	if (inventory_load_string("inv.yaml", yaml, strlen(yaml), &d, &inv) < 0) {
+		_cleanup_free_ char *t = diags_text(&d);
+		fail_msg("does not load:\n%s\n%s", t, yaml);
+	}
+	diags_clear(&d);
+	return inv;
+}
+
 static void inventory_test_example_normalises_to_golden(void **state _unused_)
 {
 	struct inventory *inv = load_ok(TEST_SRCDIR "/conf/nvmfd.yaml");
@@ -900,6 +913,113 @@ static void inventory_test_duplicates_are_reported_once_each(void **state _unuse
 	}
 }
 
+/* Bytes a YAML reader refuses or reads as a line break, raw in a printed value. */
+static bool has_raw_unsafe(const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+		if (*c == 0x7f || (*c < 0x20 && *c != '\n'))
+			return true;
+		if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
+			return true;
+		if (c[0] == 0xe2 && c[1] == 0x80 && (c[2] == 0xa8 || c[2] == 0xa9))
+			return true;
+		if (c[0] == 0xef && c[1] == 0xbb && c[2] == 0xbf)
+			return true;
+	}
+	return false;
+}
+
+/* What is printed loads again to the same entry, whatever its strings hold. */
+static void inventory_test_tricky_strings_print_and_load_again(void **state _unused_)
+{
+	/* Each as a YAML double-quoted text, and the bytes it stands for. */
+	static const struct {
+		const char *yaml, *bytes;
+	} tricky[] = {
+		{ "a\\x7fb", "a\x7f" "b" },
+		{ "c1\\x80\\x9f", "c1\xc2\x80\xc2\x9f" },
+		{ "nel\\N", "nel\xc2\x85" },
+		{ "ls\\L", "ls\xe2\x80\xa8" },
+		{ "ps\\Pend", "ps\xe2\x80\xa9" "end" },
+		{ "bom\\ufeff", "bom\xef\xbb\xbf" },
+		{ "tab\\tnl\\ncr\\r", "tab\tnl\ncr\r" },
+		{ "esc\\e[31m", "esc\x1b[31m" },
+		{ "q\\\"b\\\\s", "q\"b\\s" },
+		{ "x #y", "x #y" },
+		{ "x: y", "x: y" },
+		{ "trailing ", "trailing " },
+		{ "\\u00e9t\\u00e9 \\U0001F600", "\xc3\xa9t\xc3\xa9 \xf0\x9f\x98\x80" },
+		{ "nbsp\\_", "nbsp\xc2\xa0" },
+		{ "'single'", "'single'" },
+	};
+	char yaml[4096];
+
+	for (size_t i = 0; i < ARRAY_SIZE(tricky); i++) {
+		struct inventory *inv, *again = NULL;
+		_cleanup_free_ char *out = NULL, *path = NULL, *nqn = NULL, *key = NULL;
+		struct diags d = { 0 };
+		bool nqn_ok = true; /* an NQN holds no ASCII control character */
+
+		for (const char *c = tricky[i].bytes; *c; c++)
+			nqn_ok = nqn_ok && (unsigned char)*c >= 0x20 && *c != 0x7f;
+
+		snprintf(yaml, sizeof(yaml),
+			 T1 "    subsystems:\n      - nqn: \"nqn.2020-01.com.example:%s\"\n        allow_any_host: true\n"
+			 "        namespaces:\n          - {nsid: 1, device_path: \"/dev/%s\"}\n"
+			 P1 "        referrals:\n          - {transport: tcp, traddr: 192.0.2.7, name: \"r%s\"}\n"
+			 H1 "    connect:\n      - {transport: tcp, traddr: 192.0.2.1, dhchap_key: \"/k/%s\"}\n",
+			 nqn_ok ? tricky[i].yaml : "plain", tricky[i].yaml, tricky[i].yaml, tricky[i].yaml);
+		inv = load_ok_string(yaml);
+		assert_true(asprintf(&nqn, "nqn.2020-01.com.example:%s", nqn_ok ? tricky[i].bytes : "plain") > 0);
+		assert_true(asprintf(&path, "/dev/%s", tricky[i].bytes) > 0);
+		assert_true(asprintf(&key, "/k/%s", tricky[i].bytes) > 0);
+		assert_string_equal(inv->targets[0].subsystems[0].nqn, nqn);
+		assert_string_equal(inv->targets[0].subsystems[0].namespaces[0].device_path, path);
+		out = print_all(inv);
+		if (has_raw_unsafe(out))
+			fail_msg("case %zu: printed raw:\n%s", i, out);
+		if (inventory_load_string("printed", out, strlen(out), &d, &again) < 0) {
+			_cleanup_free_ char *t = diags_text(&d);
+			fail_msg("case %zu: the printed inventory does not load:\n%s\n%s", i, t, out);
+		}
+		assert_string_equal(again->targets[0].subsystems[0].nqn, nqn);
+		assert_string_equal(again->targets[0].subsystems[0].namespaces[0].device_path, path);
+		assert_string_equal(again->targets[0].ports[0].subsystems[0], nqn);
+		assert_string_equal(again->targets[0].ports[0].referrals[0].name + 1, tricky[i].bytes);
+		assert_string_equal(again->hosts[0].endpoints[0].dhchap_key, key);
+		diags_clear(&d);
+		inventory_free(again);
+		inventory_free(inv);
+	}
+}
+
+/* The file's name goes into a comment of the printed text, and stays there. */
+static void inventory_test_file_name_stays_in_its_comment(void **state _unused_)
+{
+	static const char *const names[] = { "a\nhosts: 1", "b\xe2\x80\xa8hosts: 1", "c\rhosts: 1", "d\xc2\x85hosts: 1" };
+	static const char yaml[] = H1 "    hostnqn: nqn.2020-01.com.example:h\n";
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct diags d = { 0 };
+		struct inventory *inv = NULL, *again = NULL;
+		_cleanup_free_ char *all = NULL, *host = NULL;
+		size_t len = 0;
+		FILE *f;
+
+		assert_int_equal(inventory_load_string(names[i], yaml, strlen(yaml), &d, &inv), 0);
+		all = print_all(inv);
+		f = open_memstream(&host, &len);
+		inventory_print_host(f, inv, &inv->hosts[0]);
+		fclose(f);
+		assert_false(has_raw_unsafe(all));
+		assert_int_equal(inventory_load_string("printed", all, strlen(all), &d, &again), 0);
+		inventory_free(again);
+		assert_int_equal(inventory_load_string("printed", host, strlen(host), &d, &again), 0);
+		inventory_free(again);
+		inventory_free(inv);
+		diags_clear(&d);
+	}
+}
 
 int main(void)
 {
@@ -921,6 +1041,8 @@ int main(void)
 		cmocka_unit_test(inventory_test_directory_is_no_inventory),
 		cmocka_unit_test(inventory_test_bad_bytes_are_reported_where_they_are),
 		cmocka_unit_test(inventory_test_duplicates_are_reported_once_each),
+		cmocka_unit_test(inventory_test_tricky_strings_print_and_load_again),
+		cmocka_unit_test(inventory_test_file_name_stays_in_its_comment),
 	};
 	return cmocka_run_group_tests_name("inventory", tests, NULL, NULL);
 }
