@@ -502,8 +502,8 @@ static void check_subsystems(struct ctx *c, const struct inv_endpoint *e, const 
 		const struct ctrl_info *live;
 
 		addf(p, DOCTOR_DISCOVERY, DOCTOR_PASS, NULL, "lists %s", names);
-		ident_from_endpoint(&id, e, plan.connect[0]->subnqn, c->id->hostnqn);
-		live = live_ctrl(c, &id);
+		/* the entry's own address and port, not the discovery endpoint's */
+		live = disc_entry_ident(plan.connect[0], e, c->id->hostnqn, &id) == 0 ? live_ctrl(c, &id) : NULL;
 		if (live)
 			addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_PASS, NULL, "%s is live (%s)", plan.connect[0]->subnqn, live->name);
 		else
