@@ -6,6 +6,7 @@
 #   make bench      the benchmarks in the lab: tests/bench/results/ (BENCH_ARGS=--quick for a trial)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make ASAN=1 UBSAN=1   sanitizer builds
+#   make fuzz SECONDS=N   the libFuzzer harnesses (tests/fuzz/), N seconds each
 #
 # Everything but the main()s builds into one static library that the tests
 # link. Dependencies come from pkg-config; `make deps` installs them.
@@ -65,6 +66,7 @@ LAB_SRCS := $(wildcard tests/vm/lab-*.c)
 LAB_PROGS := $(patsubst tests/vm/%.c,$(BUILDDIR)/lab/%,$(LAB_SRCS))
 
 .PHONY: all deps check check-layers unit-tests demo bench install uninstall clean
+.PHONY: fuzz fuzz-build fuzz-seeds
 .DELETE_ON_ERROR:
 
 UNIT_INS := $(wildcard systemd/*.service.in)
@@ -92,6 +94,7 @@ $(BUILDDIR)/tests/%.o: tests/unit/%.c
 # Tests that emulate the kernel wrap libc calls at link time.
 WRAP_test-nvmet := -Wl,--wrap=mkdir -Wl,--wrap=rmdir
 WRAP_test-manager := -Wl,--wrap=fabrics_connect -Wl,--wrap=fabrics_disconnect -Wl,--wrap=fabrics_read_discovery_log
+WRAP_test-invariants := -Wl,--wrap=fabrics_connect -Wl,--wrap=fabrics_disconnect -Wl,--wrap=fabrics_read_discovery_log -Wl,--wrap=log_full
 
 $(BUILDDIR)/tests/%: $(BUILDDIR)/tests/%.o $(LIB)
 	$(CC) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(WRAP_$*) $(PKG_LIBS) $(TEST_LIBS)
@@ -120,6 +123,7 @@ deps:
 check: deps check-layers
 	@$(MAKE) --no-print-directory ASAN=1 UBSAN=1 BUILDDIR=$(BUILDDIR)/san unit-tests
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory fuzz-build
 	@BUILDDIR=$(BUILDDIR) tests/check $(BUILDDIR)/san/tests
 
 demo: deps
@@ -131,6 +135,52 @@ bench:
 	@tests/deps bench
 	@$(MAKE) --no-print-directory all
 	@BUILDDIR=$(BUILDDIR) tests/bench/run $(BENCH_ARGS)
+
+# The libFuzzer harnesses (tests/fuzz/README.md) link the library's sources
+# they reach (the layers without a kernel, and the control socket) compiled
+# again with clang, the fuzzer's coverage and ASan+UBSan, in their own
+# directory. _FORTIFY_SOURCE is left out: ASan checks those calls itself.
+FUZZ_DIR := $(BUILDDIR)/fuzz
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-common -pthread -Invmfd $(PKG_CFLAGS) \
+	-DSYSCONFDIR='"$(SYSCONFDIR)"' -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_LIB_SRCS := $(foreach l,base inventory core,$(wildcard nvmfd/$(l)/*.c)) nvmfd/daemon/control.c
+FUZZ_LIB_OBJS := $(patsubst nvmfd/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS))
+FUZZ_LIB := $(FUZZ_DIR)/libnvmfd.a
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZERS := $(patsubst %,$(FUZZ_DIR)/fuzz-%,$(FUZZ_NAMES))
+SECONDS ?= 30
+
+$(FUZZ_DIR)/obj/%.o: nvmfd/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_LIB): $(FUZZ_LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_DIR)/%.o: tests/fuzz/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Itests/fuzz -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-%: $(FUZZ_DIR)/fuzz-%.o $(FUZZ_LIB)
+	$(FUZZ_CC) -o $@ $< $(FUZZ_LIB) -fsanitize=fuzzer $(FUZZ_SAN) -pthread $(PKG_LIBS)
+
+$(FUZZ_DIR)/gen-disclog: $(FUZZ_DIR)/gen-disclog.o
+	$(FUZZ_CC) -o $@ $< $(FUZZ_SAN)
+
+fuzz-build: $(FUZZERS)
+
+# Every harness for SECONDS on a copy of its seeds; a crash fails (HARNESS=NAME for some).
+fuzz:
+	@tests/deps build
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/fuzz/run --seconds $(SECONDS) $(FUZZ_DIR) $(or $(HARNESS),$(FUZZ_NAMES))
+
+# The discovery seeds are written by a generator, the others by hand.
+fuzz-seeds: $(FUZZ_DIR)/gen-disclog
+	$(FUZZ_DIR)/gen-disclog tests/fuzz/corpus/discovery
 
 MAN5 := $(wildcard man/*.5)
 MAN8 := $(wildcard man/*.8)
@@ -171,3 +221,4 @@ clean:
 	rm -rf $(BUILDDIR)
 
 -include $(LIB_OBJS:.o=.d) $(TESTS:%=%.d) $(LAB_PROGS:%=%.d) $(MAINS:nvmfd/%.c=$(BUILDDIR)/obj/%.d)
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZERS:%=%.d) $(FUZZ_DIR)/gen-disclog.d
