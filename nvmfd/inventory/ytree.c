@@ -245,8 +245,8 @@ static int on_end(struct builder *b)
 {
 	struct open_node o = b->stack[--b->depth];
 	struct ynode *n = o.node;
-	struct ynode **kids = b->kids + o.first;
 	size_t count = b->n_kids - o.first;
+	struct ynode **kids = count ? b->kids + o.first : NULL;
 
 	if (n->type == YNODE_MAPPING) {
 		n->n = count / 2;
@@ -260,7 +260,8 @@ static int on_end(struct builder *b)
 		n->items = count ? arena_alloc_array(b->arena, count, sizeof(*n->items)) : no_items;
 		if (!n->items)
 			return -ENOMEM;
-		memcpy(n->items, kids, count * sizeof(*kids));
+		if (count)
+			memcpy(n->items, kids, count * sizeof(*kids));
 	}
 	b->n_kids = o.first;
 	if (o.anchor >= 0) {
