@@ -14,10 +14,10 @@
 
 /* PATH open for reading if it is a regular file, without waiting for a
  * FIFO's writer or a device. */
-static int open_regular(const char *path)
+static int open_regular(const char *path, int flags, struct stat *ret_st)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | flags);
 
 	if (fd < 0)
 		return -errno;
@@ -31,7 +31,17 @@ static int open_regular(const char *path)
 		close(fd);
 		return S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
 	}
+	if (ret_st)
+		*ret_st = st;
 	return fd;
+}
+
+/* BUF up to its first line end, without trailing white space. */
+static void trim_line(char *buf)
+{
+	buf[strcspn(buf, "\r\n")] = '\0';
+	for (char *end = buf + strlen(buf); end > buf && isspace((unsigned char)end[-1]);)
+		*--end = '\0';
 }
 
 int read_one_line(const char *path, char *buf, size_t size)
@@ -40,7 +50,7 @@ int read_one_line(const char *path, char *buf, size_t size)
 	int fd;
 
 	buf[0] = '\0';
-	fd = open_regular(path);
+	fd = open_regular(path, 0, NULL);
 	if (fd < 0)
 		return fd;
 	f = fdopen(fd, "r");
@@ -52,9 +62,42 @@ int read_one_line(const char *path, char *buf, size_t size)
 	}
 	if (!fgets(buf, (int)size, f))
 		return -ENODATA;
-	buf[strcspn(buf, "\r\n")] = '\0';
-	for (char *end = buf + strlen(buf); end > buf && isspace((unsigned char)end[-1]);)
-		*--end = '\0';
+	trim_line(buf);
+	return 0;
+}
+
+int read_secret_line(const char *path, char *buf, size_t size)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	size_t len = 0;
+
+	memset(buf, 0, size);
+	fd = open_regular(path, O_NOFOLLOW, &st);
+	if (fd < 0)
+		return fd;
+	if (st.st_mode & 077)
+		return -EACCES;
+	while (len + 1 < size && !memchr(buf, '\n', len)) {
+		ssize_t k = read(fd, buf + len, size - 1 - len);
+
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			int r = -errno;
+
+			explicit_bzero(buf, size);
+			return r;
+		}
+		if (k == 0)
+			break;
+		len += (size_t)k;
+	}
+	if (len == 0)
+		return -ENODATA;
+	trim_line(buf);
+	len = strlen(buf);
+	explicit_bzero(buf + len, size - len);
 	return 0;
 }
 

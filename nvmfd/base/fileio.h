@@ -15,6 +15,15 @@
 int read_one_line(const char *path, char *buf, size_t size);
 
 /*
+ * The first line of the key file PATH into BUF, as read_one_line does, for a
+ * secret: the file is a regular file at its own path (-ELOOP for a symbolic
+ * link) that only its owner may read (-EACCES), and the line is read
+ * straight into BUF, leaving no copy in a stdio buffer and nothing of the
+ * file past the line in BUF.
+ */
+int read_secret_line(const char *path, char *buf, size_t size);
+
+/*
  * All of the file open as FD, up to MAX bytes, into a malloc'd buffer with a
  * NUL after the text (which may hold NUL bytes of its own). Returns 0,
  * -EFBIG past MAX, or the -errno of the read (-EISDIR for a directory).

@@ -149,6 +149,37 @@ static void hostid_test_fifo_is_refused(void **state _unused_)
 	inventory_free(inv);
 }
 
+/* A key is read from a private regular file of its own path, and nowhere else. */
+static void hostid_test_secret_reader_takes_private_files_only(void **state _unused_)
+{
+	char key[128], link[128], buf[64];
+
+	snprintf(key, sizeof(key), "%s/hostid", dir);
+	snprintf(link, sizeof(link), "%s/hostnqn", dir);
+	put("hostid", "DHHC-1:00:secret:  \nsecond line\n");
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(read_secret_line(key, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "DHHC-1:00:secret:");
+	/* What followed the line is not left in the buffer. */
+	for (size_t i = strlen(buf); i < sizeof(buf); i++)
+		assert_int_equal(buf[i], 0);
+	assert_int_equal(read_secret_line(key, buf, 8), 0);
+	assert_string_equal(buf, "DHHC-1:");
+	assert_int_equal(chmod(key, 0640), 0);
+	assert_int_equal(read_secret_line(key, buf, sizeof(buf)), -EACCES);
+	assert_string_equal(buf, "");
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(symlink(key, link), 0);
+	assert_int_equal(read_secret_line(link, buf, sizeof(buf)), -ELOOP);
+	unlink(link);
+	assert_int_equal(mkfifo(link, 0600), 0);
+	assert_int_equal(read_secret_line(link, buf, sizeof(buf)), -EBADFD);
+	unlink(link);
+	put("hostnqn", "");
+	assert_int_equal(chmod(link, 0600), 0);
+	assert_int_equal(read_secret_line(link, buf, sizeof(buf)), -ENODATA);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +188,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(hostid_test_mismatch_warns, setup, teardown),
 		cmocka_unit_test_setup_teardown(hostid_test_missing_or_bad_files_are_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(hostid_test_fifo_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(hostid_test_secret_reader_takes_private_files_only, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("hostid", tests, NULL, NULL);
 }
