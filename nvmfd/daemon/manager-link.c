@@ -146,9 +146,12 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	probe_round(m);
 	for (struct mpath *p = m->paths; p && !again; p = p->next)
 		again = needs_tick(p);
+	/* ONESHOT, re-armed only while needed: a timer left ON after its
+	 * time fires again at once, every iteration, for ever (sd-event), and
+	 * starves every source below its priority. */
 	if (again) {
 		sd_event_source_set_time(s, usec + TICK_INTERVAL);
-		sd_event_source_set_enabled(s, SD_EVENT_ON);
+		sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 	}
 	return 0;
 }
@@ -164,7 +167,7 @@ void tick_arm(struct manager *m)
 		if (enabled != SD_EVENT_OFF)
 			return;
 		sd_event_source_set_time(m->tick, manager_now(m) + TICK_INTERVAL);
-		sd_event_source_set_enabled(m->tick, SD_EVENT_ON);
+		sd_event_source_set_enabled(m->tick, SD_EVENT_ONESHOT);
 		return;
 	}
 	if (sd_event_add_time_relative(m->loop, &m->tick, CLOCK_MONOTONIC, TICK_INTERVAL, 0, on_tick, m) < 0)

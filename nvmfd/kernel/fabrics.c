@@ -199,6 +199,8 @@ void fabrics_connect(const struct fabrics_connect_args *a, struct fabrics_result
 	} else {
 		ret->err = errno_of(errno);
 		kernel_lines(kfd, &scope, ret);
+		/* Never joined the tree (libnvme 1.3): freeing the tree would not free it. */
+		nvme_free_ctrl(c);
 	}
 	ret->elapsed = now_usec() - start;
 }
