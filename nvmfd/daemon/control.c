@@ -27,6 +27,7 @@ struct client {
 	size_t in_len;
 	char *out;
 	size_t out_len, out_off;
+	bool refused;  /* told why it is dropped: nothing more it sends is read */
 };
 
 struct control {
@@ -107,14 +108,16 @@ _printf_(2, 3) static int client_error(struct client *cl, const char *fmt, ...)
 	return r;
 }
 
-/* An error, and the client is dropped once it is out: what else it sent is
- * not read (read() gives 0 after the shutdown, and client_io lets it go). */
+/* An error, and the client is dropped once it is out. What else it sent is
+ * never read: a Unix socket still hands out what was queued before a
+ * shutdown(SHUT_RD), so the client is marked instead. */
 _printf_(2, 3) static int client_refuse(struct client *cl, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
 
 	cl->in_len = 0;
+	cl->refused = true;
 	shutdown(cl->fd, SHUT_RD);
 	va_start(ap, fmt);
 	r = client_verror(cl, fmt, ap);
@@ -150,7 +153,7 @@ static int client_lines(struct client *cl)
 	char *nl;
 	int r = 0;
 
-	while (r == 0 && cl->out_len == 0 && (nl = memchr(cl->in, '\n', cl->in_len))) {
+	while (r == 0 && !cl->refused && cl->out_len == 0 && (nl = memchr(cl->in, '\n', cl->in_len))) {
 		size_t len = (size_t)(nl - cl->in);
 		struct json_object *req;
 		enum json_tokener_error err = json_tokener_success;
@@ -183,15 +186,20 @@ static int client_write(struct client *cl)
 	free(cl->out);
 	cl->out = NULL;
 	cl->out_len = cl->out_off = 0;
+	if (cl->refused)
+		return -ECONNRESET; /* its error is out: done */
 	sd_event_source_set_io_events(cl->io, EPOLLIN);
 	return client_lines(cl); /* requests that came while we wrote */
 }
 
 static int client_read(struct client *cl)
 {
-	ssize_t n = read(cl->fd, cl->in + cl->in_len, CONTROL_MAX_REQUEST - cl->in_len);
+	ssize_t n;
 	int r;
 
+	if (cl->refused)
+		return cl->out_len ? 0 : -ECONNRESET;
+	n = read(cl->fd, cl->in + cl->in_len, CONTROL_MAX_REQUEST - cl->in_len);
 	if (n == 0)
 		return -ECONNRESET;
 	if (n < 0)

@@ -217,6 +217,26 @@ static void control_test_oversized_request_is_refused_and_dropped(void **state _
 	free(big);
 }
 
+/* What follows a refused line, already sent, is never taken as a request. */
+static void control_test_nothing_after_a_refusal_is_answered(void **state _unused_)
+{
+	static const char tail[] = "\n{\"command\":\"status\"}\n";
+	size_t len = CONTROL_MAX_REQUEST + 150 + sizeof(tail) - 1;
+	char *msg = malloc(len);
+	struct client_run c;
+
+	memset(msg, 'x', CONTROL_MAX_REQUEST + 150);
+	memcpy(msg + CONTROL_MAX_REQUEST + 150, tail, sizeof(tail) - 1);
+	c = (struct client_run){ .send = msg, .len = len, .until_eof = true };
+	run_client(&c);
+	assert_non_null(strstr(c.got, "request longer than 4096 bytes"));
+	assert_null(strstr(c.got, "\"status\"")); /* the request behind it: not answered */
+	assert_null(strstr(c.got, "not a JSON object")); /* nor the refused line's tail */
+	assert_int_equal(strchr(c.got, '\n') - c.got + 1, (long)strlen(c.got)); /* one reply */
+	assert_true(c.closed);
+	free(msg);
+}
+
 static void control_test_silent_client_is_dropped(void **state _unused_)
 {
 	struct client_run c = { .send = "", .len = 0 };
@@ -571,6 +591,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(control_test_socket_is_private, setup, teardown),
 		cmocka_unit_test_setup_teardown(control_test_malformed_requests_get_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(control_test_oversized_request_is_refused_and_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(control_test_nothing_after_a_refusal_is_answered, setup, teardown),
 		cmocka_unit_test_setup_teardown(control_test_silent_client_is_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(control_test_client_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(control_test_oversized_reply_closes_only_its_client, setup, teardown),
