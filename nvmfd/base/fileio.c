@@ -69,7 +69,7 @@ int read_one_line(const char *path, char *buf, size_t size)
 int read_secret_line(const char *path, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = -1;
-	struct stat st;
+	struct stat st = { 0 };
 	size_t len = 0;
 
 	memset(buf, 0, size);
