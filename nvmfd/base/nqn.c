@@ -51,7 +51,7 @@ int nqn_check(const char *nqn, const char **ret_why)
 		return fail(ret_why, "an NQN may not be empty");
 	len = strlen(nqn);
 	if (len > NQN_MAX_LEN)
-		return fail(ret_why, "an NQN is at most 223 bytes long");
+		return fail(ret_why, "an NQN is at most 222 bytes long (Linux refuses a connect with 223 or more)");
 	for (p = nqn; *p; p++)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return fail(ret_why, "an NQN may not contain control characters");

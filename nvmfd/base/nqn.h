@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * NVMe Qualified Names (NVMe Base Specification 2.0, 4.5 "NVMe Qualified
- * Names"): at most 223 bytes of UTF-8, either
+ * Names"): at most 223 bytes of UTF-8 by the specification, 222 for Linux,
+ * which refuses a connect whose NQN has NVMF_NQN_SIZE (223) bytes or more
+ * (drivers/nvme/host/fabrics.c, nvmf_parse_options): either
  *   nqn.yyyy-mm.<reverse domain>[:<string>]
  * or the UUID form
  *   nqn.2014-08.org.nvmexpress:uuid:xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx
@@ -10,7 +12,7 @@
 
 #include <stdbool.h>
 
-#define NQN_MAX_LEN 223
+#define NQN_MAX_LEN 222
 #define NQN_DISCOVERY "nqn.2014-08.org.nvmexpress.discovery"
 
 /*
