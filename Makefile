@@ -136,15 +136,14 @@ bench:
 	@BUILDDIR=$(BUILDDIR) tests/bench/run $(BENCH_ARGS)
 
 # The libFuzzer harnesses (tests/fuzz/README.md) link the library's sources
-# they reach (the layers without a kernel, and the control socket) compiled
-# again with clang, the fuzzer's coverage and ASan+UBSan, in their own
-# directory. _FORTIFY_SOURCE is left out: ASan checks those calls itself.
+# compiled again with clang, the fuzzer's coverage and ASan+UBSan, in their
+# own directory. _FORTIFY_SOURCE is left out: ASan checks those calls itself.
 FUZZ_DIR := $(BUILDDIR)/fuzz
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS = -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-common -pthread -Invmfd $(PKG_CFLAGS) \
 	-DSYSCONFDIR='"$(SYSCONFDIR)"' -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link
-FUZZ_LIB_SRCS := $(foreach l,base inventory core,$(wildcard nvmfd/$(l)/*.c)) nvmfd/daemon/control.c
+FUZZ_LIB_SRCS := $(LIB_SRCS)
 FUZZ_LIB_OBJS := $(patsubst nvmfd/%.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_LIB := $(FUZZ_DIR)/libnvmfd.a
 FUZZ_NAMES := $(patsubst tests/fuzz/fuzz-%.c,%,$(wildcard tests/fuzz/fuzz-*.c))

@@ -14,6 +14,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "daemon/api.h"
 #include "daemon/control.h"
 #include "base/diag.h"
 #include "inventory/hostid.h"
@@ -260,58 +261,16 @@ static int on_sigterm(sd_event_source *s _unused_, const struct signalfd_siginfo
 	return 0;
 }
 
-static void reply_ok(struct json_object **reply)
+static int reload_for_api(void *userdata, struct diags *d)
 {
-	*reply = json_object_new_object();
-	json_object_object_add(*reply, "ok", json_object_new_boolean(true));
+	return reload(userdata, d);
 }
 
 static void on_control(void *userdata, struct json_object *req, struct json_object **reply)
 {
 	struct daemon *dm = userdata;
-	struct json_object *o = NULL;
-	const char *cmd = json_object_object_get_ex(req, "command", &o) ? json_object_get_string(o) : NULL;
-	const char *arg = json_object_object_get_ex(req, "target", &o) ? json_object_get_string(o) : NULL;
 
-	if (streq_ptr(cmd, "status")) {
-		reply_ok(reply);
-		json_object_object_add(*reply, "status", manager_status_json(dm->m));
-	} else if (streq_ptr(cmd, "reconnect")) {
-		reply_ok(reply);
-		json_object_object_add(*reply, "kicked", json_object_new_int((int)manager_kick(dm->m, arg)));
-	} else if (streq_ptr(cmd, "owns")) {
-		reply_ok(reply);
-		json_object_object_add(*reply, "owned", json_object_new_boolean(manager_owns(dm->m, arg)));
-	} else if (streq_ptr(cmd, "iopolicy")) {
-		const char *pol = manager_iopolicy(dm->m, arg);
-
-		reply_ok(reply);
-		json_object_object_add(*reply, "iopolicy", pol ? json_object_new_string(pol) : NULL);
-	} else if (streq_ptr(cmd, "discover")) {
-		reply_ok(reply);
-		json_object_object_add(*reply, "reading", json_object_new_int((int)manager_rediscover(dm->m, arg)));
-	} else if (streq_ptr(cmd, "reload")) {
-		struct diags d = { 0 };
-		int r = reload(dm, &d);
-
-		*reply = json_object_new_object();
-		json_object_object_add(*reply, "ok", json_object_new_boolean(r == 0));
-		if (d.n_errors) {
-			json_object_object_add(*reply, "error", json_object_new_string("the inventory has errors; nothing changed"));
-			json_object_object_add(*reply, "errors", control_errors_json(&d));
-		} else if (r < 0) {
-			char msg[128];
-
-			snprintf(msg, sizeof(msg), "reload failed: %s", strerror(-r));
-			json_object_object_add(*reply, "error", json_object_new_string(msg));
-		}
-		diags_clear(&d);
-	} else {
-		*reply = json_object_new_object();
-		json_object_object_add(*reply, "ok", json_object_new_boolean(false));
-		json_object_object_add(*reply, "error",
-				       json_object_new_string("unknown command (status, reconnect, discover, reload, owns, iopolicy)"));
-	}
+	api_handle(dm->m, reload_for_api, dm, req, reply);
 }
 
 static int run_daemon(const struct args *a)
