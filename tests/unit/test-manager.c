@@ -1,286 +1,41 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The manager with its loop and worker, over a fake fabric: the three
- * adapter calls are replaced at link time (-Wl,--wrap=fabrics_connect,...)
- * by a model of discovery controllers and subsystems that keeps its
- * controllers in a temporary sysfs tree, and answers a duplicate connect
- * with EALREADY as the kernel does.
+ * The manager with its loop and worker, over the fake fabric of
+ * fake-fabric.h: the three adapter calls are replaced at link time
+ * (-Wl,--wrap=fabrics_connect,...) by a model of discovery controllers and
+ * subsystems that keeps its controllers in a temporary sysfs tree, and
+ * answers a duplicate connect with EALREADY as the kernel does.
  */
 #include "cmocka-prelude.h"
 
 #include <errno.h>
 #include <json-c/json.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/discovery.h"
-#include "kernel/fabrics.h"
+#include "fake-fabric.h"
 #include "inventory/hostid.h"
 #include "inventory/inventory.h"
 #include "base/macro.h"
 #include "daemon/manager.h"
 #include "base/nqn.h"
 
-void __wrap_fabrics_connect(const struct fabrics_connect_args *a, struct fabrics_result *ret);
-void __wrap_fabrics_disconnect(const char *ctrl, struct fabrics_result *ret);
-void __wrap_fabrics_read_discovery_log(const char *ctrl, void **raw, size_t *len, struct fabrics_result *ret);
-
 #define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001"
 
-/* A discovery controller of the fake fabric, at ADDR:8009, and what its log lists. */
-struct fake_entry {
-	int subtype; /* 1 referral, 2 subsystem */
-	char traddr[32], trsvcid[8], nqn[64];
-};
-struct fake_dc {
-	char traddr[32];
-	bool refuse_persistent; /* answers a discovery connect with keep-alive with EINVAL */
-	uint64_t genctr;        /* the log's generation counter */
-	struct fake_entry e[40];
-	int n;
-};
-
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-/* A connect to HANG_ADDR blocks, as the kernel's can, until hang_release is written. */
-static char hang_addr[32];
-static int hang_pipe[2] = { -1, -1 };
-static struct fake_dc dcs[16];
-static int n_dcs;
-static int n_connects, n_disc_connects, n_disconnects, n_log_reads;
-/* Subsystems the target does not export now: a connect is refused as the kernel says it. */
-static char unexported[8][64];
-/* A connect to HANG_ADDR fails (ECONNREFUSED) rather than succeed once released. */
-static bool hang_fails;
-/* A connect to REFUSE_ADDR is refused at once, as by a port nothing listens on. */
-static char refuse_addr[32];
-/* A log read blocks until log_release is written. */
-static int log_pipe[2] = { -1, -1 };
-static char last_hostid[40], last_hostnqn[224];
 /* What host_inventory() writes into the host entry; setup() resets them. */
 static const char *inv_backoff = "{initial: 10ms, max: 50ms}";
 static const char *inv_hostnqn = HOSTNQN;
-static int next_ctrl;
-static char sysfs[] = "/tmp/nvmfd-msys-XXXXXX";
-
-static void sysfs_put(const char *ctrl, const char *attr, const char *value)
-{
-	char p[256];
-	FILE *f;
-
-	snprintf(p, sizeof(p), "%s/class/nvme/%s", sysfs, ctrl);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/class/nvme/%s/%s", sysfs, ctrl, attr);
-	f = fopen(p, "we");
-	if (f) {
-		fprintf(f, "%s\n", value);
-		fclose(f);
-	}
-}
-
-/* A controller in the fake sysfs; returns its name. */
-static void add_ctrl_as(const char *transport, const char *traddr, const char *trsvcid, const char *nqn,
-		       const char *hostnqn, char *name)
-{
-	char addr[128];
-
-	snprintf(name, 32, "nvme%d", next_ctrl++);
-	snprintf(addr, sizeof(addr), "traddr=%s,trsvcid=%s", traddr, trsvcid);
-	sysfs_put(name, "transport", transport);
-	sysfs_put(name, "address", addr);
-	sysfs_put(name, "subsysnqn", nqn);
-	sysfs_put(name, "hostnqn", hostnqn);
-	sysfs_put(name, "state", "live");
-}
 
 static void add_ctrl(const char *transport, const char *traddr, const char *trsvcid, const char *nqn, char *name)
 {
 	add_ctrl_as(transport, traddr, trsvcid, nqn, HOSTNQN, name);
 }
 
-static bool ctrl_exists(const struct ident *id)
-{
-	for (int i = 0; i < next_ctrl; i++) {
-		char p[256], buf[256];
-		FILE *f;
-		bool same = true;
-		static const char *const attrs[] = { "transport", "address", "subsysnqn", "hostnqn" };
-
-		for (size_t k = 0; k < ARRAY_SIZE(attrs) && same; k++) {
-			snprintf(p, sizeof(p), "%s/class/nvme/nvme%d/%s", sysfs, i, attrs[k]);
-			f = fopen(p, "re");
-			if (!f) {
-				same = false;
-				break;
-			}
-			buf[0] = '\0';
-			if (fgets(buf, sizeof(buf), f))
-				buf[strcspn(buf, "\n")] = '\0';
-			fclose(f);
-			if (k == 0)
-				same = streq(buf, id->transport);
-			else if (k == 1) {
-				char want[128];
-
-				snprintf(want, sizeof(want), "traddr=%s,trsvcid=%s", id->traddr, id->trsvcid);
-				same = streq(buf, want);
-			} else
-				same = streq(buf, id->subsysnqn);
-		}
-		if (same)
-			return true;
-	}
-	return false;
-}
-
-static struct fake_dc *dc_at(const char *traddr)
-{
-	for (int i = 0; i < n_dcs; i++)
-		if (streq(dcs[i].traddr, traddr))
-			return &dcs[i];
-	return NULL;
-}
-
-void __wrap_fabrics_connect(const struct fabrics_connect_args *a, struct fabrics_result *ret)
-{
-	struct ident id = a->id;
-	char c;
-
-	*ret = (struct fabrics_result){ 0 };
-	if (hang_addr[0] && streq(id.traddr, hang_addr) && !a->discovery && hang_pipe[0] >= 0 &&
-	    (read(hang_pipe[0], &c, 1) < 0 || hang_fails)) {
-		ret->err = -ECONNREFUSED;
-		return;
-	}
-	if (refuse_addr[0] && streq(id.traddr, refuse_addr) && !a->discovery) {
-		ret->err = -ECONNREFUSED;
-		return;
-	}
-	pthread_mutex_lock(&lock);
-	snprintf(last_hostid, sizeof(last_hostid), "%s", a->hostid);
-	snprintf(last_hostnqn, sizeof(last_hostnqn), "%s", id.hostnqn);
-	for (size_t i = 0; i < ARRAY_SIZE(unexported); i++)
-		if (unexported[i][0] && streq(unexported[i], id.subsysnqn)) {
-			ret->err = -EIO;
-			snprintf(ret->kernel_log, sizeof(ret->kernel_log),
-				 "nvme nvme%d: Connect Invalid Data Parameter, subsysnqn \"%s\"\n", next_ctrl, id.subsysnqn);
-			pthread_mutex_unlock(&lock);
-			return;
-		}
-	if (a->discovery)
-		snprintf(id.subsysnqn, sizeof(id.subsysnqn), "%s", NQN_DISCOVERY);
-	if (ctrl_exists(&id)) {
-		ret->err = -EALREADY; /* the kernel's answer to a duplicate */
-	} else if (a->discovery && !dc_at(id.traddr)) {
-		ret->err = -ECONNREFUSED;
-	} else if (a->discovery && a->persistent && dc_at(id.traddr)->refuse_persistent) {
-		ret->err = -EINVAL;
-	} else {
-		add_ctrl_as(id.transport, id.traddr, id.trsvcid, id.subsysnqn, id.hostnqn, ret->ctrl);
-		n_connects++;
-		n_disc_connects += a->discovery;
-	}
-	pthread_mutex_unlock(&lock);
-}
-
-void __wrap_fabrics_disconnect(const char *ctrl, struct fabrics_result *ret)
-{
-	char cmd[256];
-
-	*ret = (struct fabrics_result){ 0 };
-	pthread_mutex_lock(&lock);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s/class/nvme/%s'", sysfs, ctrl);
-	if (system(cmd) != 0)
-		ret->err = -EIO;
-	n_disconnects++;
-	pthread_mutex_unlock(&lock);
-}
-
-void __wrap_fabrics_read_discovery_log(const char *ctrl, void **raw, size_t *len, struct fabrics_result *ret)
-{
-	char p[256], addr[128] = "";
-	FILE *f;
-	struct fake_dc *dc;
-	uint8_t *b;
-
-	*ret = (struct fabrics_result){ 0 };
-	if (log_pipe[0] >= 0) {
-		char c;
-
-		if (read(log_pipe[0], &c, 1) < 0)
-			ret->err = -EIO;
-	}
-	pthread_mutex_lock(&lock);
-	n_log_reads++;
-	snprintf(p, sizeof(p), "%s/class/nvme/%s/address", sysfs, ctrl);
-	f = fopen(p, "re");
-	if (f) {
-		if (!fgets(addr, sizeof(addr), f))
-			addr[0] = '\0';
-		fclose(f);
-	}
-	addr[strcspn(addr, ",")] = '\0';
-	dc = dc_at(addr + strlen("traddr="));
-	if (!dc) {
-		ret->err = -ENODEV;
-		pthread_mutex_unlock(&lock);
-		return;
-	}
-	*len = DISC_HEADER_SIZE + (size_t)dc->n * DISC_ENTRY_SIZE;
-	b = calloc(1, *len);
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(dc->genctr >> (8 * i));
-	b[8] = (uint8_t)dc->n;
-	for (int i = 0; i < dc->n; i++) {
-		uint8_t *e = b + DISC_HEADER_SIZE + i * DISC_ENTRY_SIZE;
-
-		e[0] = 3; /* tcp */
-		e[1] = 1; /* ipv4 */
-		e[2] = (uint8_t)dc->e[i].subtype;
-		memcpy(e + 32, dc->e[i].trsvcid, strlen(dc->e[i].trsvcid));
-		memcpy(e + 256, dc->e[i].nqn, strlen(dc->e[i].nqn));
-		memcpy(e + 512, dc->e[i].traddr, strlen(dc->e[i].traddr));
-	}
-	*raw = b;
-	pthread_mutex_unlock(&lock);
-}
-
-static struct fake_dc *fake_dc(const char *traddr)
-{
-	struct fake_dc *d = &dcs[n_dcs++];
-
-	*d = (struct fake_dc){ 0 };
-	snprintf(d->traddr, sizeof(d->traddr), "%s", traddr);
-	return d;
-}
-
-static void lists(struct fake_dc *d, int subtype, const char *traddr, const char *trsvcid, const char *nqn)
-{
-	struct fake_entry *e = &d->e[d->n++];
-
-	e->subtype = subtype;
-	snprintf(e->traddr, sizeof(e->traddr), "%s", traddr);
-	snprintf(e->trsvcid, sizeof(e->trsvcid), "%s", trsvcid);
-	snprintf(e->nqn, sizeof(e->nqn), "%s", nqn);
-}
-
 static int setup(void **state _unused_)
 {
-	char p[128];
-
-	strcpy(sysfs, "/tmp/nvmfd-msys-XXXXXX");
-	if (!mkdtemp(sysfs))
+	if (fake_setup() < 0)
 		return -1;
-	snprintf(p, sizeof(p), "%s/class", sysfs);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/class/nvme", sysfs);
-	mkdir(p, 0755);
-	n_dcs = n_connects = n_disc_connects = n_disconnects = next_ctrl = n_log_reads = 0;
-	memset(unexported, 0, sizeof(unexported));
-	hang_fails = false;
-	refuse_addr[0] = '\0';
 	inv_backoff = "{initial: 10ms, max: 50ms}";
 	inv_hostnqn = HOSTNQN;
 	return 0;
@@ -288,10 +43,7 @@ static int setup(void **state _unused_)
 
 static int teardown(void **state _unused_)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sysfs);
-	return system(cmd);
+	return fake_teardown();
 }
 
 struct run {
