@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 
 #include "base/macro.h"
@@ -263,16 +264,37 @@ void mpath_feed(struct mpath *p, const struct path_event *ev)
 	mpath_apply(p, a);
 }
 
+/*
+ * Take C, a controller with P's identity that P did not connect: there at
+ * the start, or connected first by someone else (nvme-cli). The kernel's
+ * duplicate check ignores the host ID, so C may carry another than ours (a
+ * reinit that a restart cut short, nvme-cli's own): P then holds C's, and
+ * the reconcile connects it again with ours, as after a reload that changed
+ * it. Without a host ID of our own, any will do.
+ */
+void mpath_adopt(struct mpath *p, const struct ctrl_info *c)
+{
+	struct path_event ev = { .type = PATH_EV_ADOPT, .ctrl = c->name, .live = streq(c->state, "live") };
+	bool had_ctrl = p->fsm.ctrl[0];
+
+	mpath_feed(p, &ev);
+	if (had_ctrl || !streq(p->fsm.ctrl, c->name) || !p->hostid[0] || !c->hostid[0] ||
+	    strcasecmp(c->hostid, p->hostid) == 0)
+		return;
+	snprintf(p->hostid, sizeof(p->hostid), "%s", c->hostid);
+	manager_dirty(p->m);
+}
+
 /* Start P: adopt EXISTING, the controller with its identity, if there is
  * one; else connect (or wait, when its link is not ready). */
 void mpath_begin(struct mpath *p, const struct ctrl_info *existing)
 {
 	struct path_event ev = { .type = PATH_EV_START, .random = random32() };
 
-	if (existing)
-		ev = (struct path_event){ .type = PATH_EV_ADOPT, .ctrl = existing->name,
-					  .live = streq(existing->state, "live") };
-	else
-		link_check(p);
+	if (existing) {
+		mpath_adopt(p, existing);
+		return;
+	}
+	link_check(p);
 	mpath_feed(p, &ev);
 }

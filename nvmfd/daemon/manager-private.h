@@ -60,7 +60,7 @@ struct mpath {
 	struct path fsm;
 	struct inv_fabrics opts;
 	char dhchap_key[256], dhchap_ctrl_key[256]; /* key file paths */
-	char hostid[40];
+	char hostid[40];       /* what its controller was connected with, as far as known */
 	uint64_t fail_seq;     /* the manager's log_seq when its last connect failed */
 	sd_event_source *retry, *stable, *stuck;
 	bool disconnect_inflight;
@@ -126,6 +126,7 @@ struct mpath *mpath_new(struct manager *m, const struct inv_endpoint *e, const s
 void mpath_free(struct mpath *p);
 void mpath_follow(struct mpath *p, const struct inv_endpoint *e);
 void mpath_feed(struct mpath *p, const struct path_event *ev);
+void mpath_adopt(struct mpath *p, const struct ctrl_info *c);
 void mpath_begin(struct mpath *p, const struct ctrl_info *existing);
 bool mpath_leaving(const struct mpath *p);
 void manager_reap(struct manager *m);

@@ -81,8 +81,9 @@ static void resync_from(struct mpath *p, const struct ctrl_info *c)
 	struct path_event ev = { .type = PATH_EV_CTRL_GONE, .random = random32() };
 
 	if (c)
-		ev = (struct path_event){ .type = PATH_EV_ADOPT, .ctrl = c->name, .live = streq(c->state, "live") };
-	mpath_feed(p, &ev);
+		mpath_adopt(p, c);
+	else
+		mpath_feed(p, &ev);
 }
 
 static const struct ctrl_info *find_existing(const struct mpath *p, const struct ctrl_info *v, size_t n)

@@ -595,6 +595,75 @@ static void manager_test_free_in_any_order(void **state _unused_)
 	hang_addr[0] = '\0';
 }
 
+#define HOSTID_A "00000000-0000-0000-0000-0000000000aa"
+#define HOSTID_B "00000000-0000-0000-0000-0000000000bb"
+
+/* start(), as a host whose identity names host ID HOSTID. */
+static void start_as(struct run *r, const char *connect_lines, const char *hostid)
+{
+	const struct inv_host *h;
+	struct inventory *inv = host_inventory(connect_lines, &h);
+	struct host_identity id = { .hostnqn = HOSTNQN };
+	struct manager_options o = { .sysfs = sysfs, .audit_interval = 20 * USEC_PER_MSEC, .stuck_after = 300 * USEC_PER_MSEC };
+
+	snprintf(id.hostid, sizeof(id.hostid), "%s", hostid);
+	assert_int_equal(sd_event_new(&r->loop), 0);
+	assert_int_equal(manager_new(r->loop, inv, h, &id, &o, &r->m), 0);
+	assert_int_equal(manager_start(r->m), 0);
+}
+
+/* A controller there at the start (nvme-cli's, or one a restart found half way through a
+ * reinit) that the kernel shows with another host ID than ours is connected again with ours. */
+static void manager_test_an_adopted_controller_of_another_host_id_is_connected_again(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	char dc[32], s1[32];
+	struct run r;
+
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	add_ctrl_with("tcp", "192.0.2.1", "8009", NQN_DISCOVERY, HOSTNQN, HOSTID_A, dc);
+	add_ctrl_with("tcp", "192.0.2.1", "4420", "nqn.2020-09.com.example:s1", HOSTNQN, HOSTID_B, s1);
+	start_as(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n", HOSTID_A);
+	RUN_UNTIL(&r, n_connects == 1 && count_state(&r, "io", "live") == 1, 2000);
+	spin(&r, 200);
+	assert_int_equal(n_disconnects, 1); /* s1's controller of host ID B */
+	assert_int_equal(n_connects, 1);    /* s1 again; the discovery controller, of ours, kept */
+	assert_string_equal(last_hostid, HOSTID_A);
+	assert_int_equal(count_field(&r, "controller", s1), 0);
+	assert_int_equal(count_field(&r, "controller", dc), 1);
+	assert_int_equal(count_state(&r, "io", "live"), 1);
+	stop(&r);
+}
+
+/* nvme-cli connects our path with another host ID while our connect is in the kernel, which
+ * answers ours EALREADY: the controller adopted is connected again with our host ID. */
+static void manager_test_a_controller_found_by_ealready_with_another_host_id_is_connected_again(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	char theirs[32];
+	struct run r;
+
+	lists(a, 2, "192.0.2.9", "4420", "nqn.2020-09.com.example:s1");
+	snprintf(hang_addr, sizeof(hang_addr), "192.0.2.9");
+	assert_int_equal(pipe(hang_pipe), 0);
+	start_as(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n", HOSTID_A);
+	RUN_UNTIL(&r, count_state(&r, "io", "connecting") == 1, 2000);
+	spin(&r, 50); /* ours is in the kernel */
+	add_ctrl_with("tcp", "192.0.2.9", "4420", "nqn.2020-09.com.example:s1", HOSTNQN, HOSTID_B, theirs);
+	assert_int_equal(write(hang_pipe[1], "xx", 2), 2); /* ours goes on, and the one after it */
+	RUN_UNTIL(&r, n_disconnects == 1 && count_state(&r, "io", "live") == 1, 2000);
+	spin(&r, 200);
+	assert_int_equal(n_disconnects, 1);
+	assert_int_equal(count_field(&r, "controller", theirs), 0);
+	assert_int_equal(count_state(&r, "io", "live"), 1);
+	assert_string_equal(last_hostid, HOSTID_A);
+	stop(&r);
+	close(hang_pipe[0]);
+	close(hang_pipe[1]);
+	hang_pipe[0] = hang_pipe[1] = -1;
+	hang_addr[0] = '\0';
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -615,6 +684,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_status_lists_every_namespace, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_failed_new_leaves_the_inventory, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_free_in_any_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_an_adopted_controller_of_another_host_id_is_connected_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_controller_found_by_ealready_with_another_host_id_is_connected_again,
+						setup, teardown),
 	};
 	return cmocka_run_group_tests_name("manager", tests, NULL, NULL);
 }
