@@ -194,6 +194,9 @@ static int load_host(const struct args *a, struct diags *d, struct inventory **r
 		else
 			log_full(x->level == DIAG_ERROR ? LOG_ERR : LOG_WARNING, NULL, "%s: %s", x->file, x->msg);
 	}
+	if (d->n_dropped_errors || d->n_dropped_warnings)
+		log_full(LOG_ERR, NULL, "%s: %zu more errors and %zu more warnings not shown", a->config,
+			 d->n_dropped_errors, d->n_dropped_warnings);
 	if (r < 0) {
 		inventory_free(inv);
 		return r;

@@ -503,6 +503,13 @@ struct json_object *control_errors_json(const struct diags *d)
 			line[--size] = '\0';
 		json_object_array_add(a, json_object_new_string_len(line, (int)size));
 	}
+	if (d->n_dropped_errors) {
+		char more[64];
+
+		snprintf(more, sizeof(more), "(%zu more error%s not shown)", d->n_dropped_errors,
+			 d->n_dropped_errors == 1 ? "" : "s");
+		json_object_array_add(a, json_object_new_string(more));
+	}
 	if (d->oom)
 		json_object_array_add(a, json_object_new_string("(out of memory: some errors were lost)"));
 	return a;

@@ -406,9 +406,9 @@ static void connect_args(struct ctx *c, const struct inv_endpoint *e, const stru
 	*a = (struct fabrics_connect_args){ .id = *ident, .opts = e->fabrics, .discovery = discovery };
 	snprintf(a->hostid, sizeof(a->hostid), "%s", c->id->hostid);
 	if (!discovery && e->dhchap_key)
-		read_one_line(e->dhchap_key, a->dhchap_key, sizeof(a->dhchap_key));
+		read_secret_line(e->dhchap_key, a->dhchap_key, sizeof(a->dhchap_key));
 	if (!discovery && e->dhchap_ctrl_key)
-		read_one_line(e->dhchap_ctrl_key, a->dhchap_ctrl_key, sizeof(a->dhchap_ctrl_key));
+		read_secret_line(e->dhchap_ctrl_key, a->dhchap_ctrl_key, sizeof(a->dhchap_ctrl_key));
 }
 
 /* One connect to SUBSYS, undone at once if it succeeds: the kernel's answer. */

@@ -563,6 +563,15 @@ static void control_test_errors_json_has_every_error(void **state _unused_)
 	assert_string_equal(json_object_get_string(json_object_array_get_idx(a, 1)), "h.yaml: error: no host named 'x'");
 	json_object_put(a);
 	diags_clear(&d);
+
+	/* past what diags keep: the count says how many more */
+	for (int i = 0; i < 150; i++)
+		diags_add(&d, DIAG_ERROR, "h.yaml", (unsigned)i + 1, 1, "error %d", i);
+	a = control_errors_json(&d);
+	assert_int_equal(json_object_array_length(a), d.n + 1);
+	assert_string_equal(json_object_get_string(json_object_array_get_idx(a, d.n)), "(50 more errors not shown)");
+	json_object_put(a);
+	diags_clear(&d);
 }
 
 /* nvmfctl reload's path: the daemon's errors, each on its own line. */
