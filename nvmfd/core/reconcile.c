@@ -39,10 +39,20 @@ struct want {
 	struct ident id;
 	bool discovery;
 	unsigned depth;
-	const struct inv_endpoint *ep;
+	const struct inv_endpoint *ep; /* the first endpoint that leads to it */
 	size_t parent;       /* the path whose log lists it */
 	uint64_t listed_seq; /* the newest log that lists it */
 	size_t path;         /* the path that has it; RC_NONE */
+	size_t reaches;      /* discovery: the first of the ways to it (struct reach); RC_NONE */
+};
+
+/* A discovery want reached through endpoint EP, DEPTH referrals from it: its
+ * log is read with EP's filter, once for every endpoint that leads to it. */
+struct reach {
+	size_t want;
+	const struct inv_endpoint *ep;
+	unsigned depth;
+	size_t next; /* the want's next way; RC_NONE */
 };
 
 struct rc_state {
@@ -54,10 +64,13 @@ struct rc_state {
 	struct want *wants;
 	size_t n_wants, cap_wants;
 	struct identmap by_want;
+	struct reach *reaches;
+	size_t n_reaches, cap_reaches;
 	size_t n_too_deep;
 };
 
-static int want_add(struct rc_state *s, const struct want *w)
+/* W wanted, once: its index, new or that of the want of its identity, into *RET. */
+static int want_add(struct rc_state *s, const struct want *w, size_t *ret)
 {
 	size_t existing;
 	int r;
@@ -66,6 +79,7 @@ static int want_add(struct rc_state *s, const struct want *w)
 		return -ENOBUFS; /* sized for every entry there is: cannot happen */
 	s->wants[s->n_wants] = *w;
 	s->wants[s->n_wants].path = RC_NONE;
+	s->wants[s->n_wants].reaches = RC_NONE;
 	r = identmap_put(&s->by_want, &s->wants[s->n_wants].id, s->n_wants, &existing);
 	if (r == -EEXIST) {
 		struct want *x = &s->wants[existing];
@@ -73,24 +87,71 @@ static int want_add(struct rc_state *s, const struct want *w)
 		/* Listed twice (two logs, or a log and a referral): one path. */
 		if (w->listed_seq > x->listed_seq)
 			x->listed_seq = w->listed_seq;
+		*ret = existing;
 		return 0;
 	}
 	if (r < 0)
 		return r;
-	s->n_wants++;
+	*ret = s->n_wants++;
 	return 0;
 }
 
-/* What discovery want W's path read: its subsystems and referrals, wanted too. */
-static int want_expand(struct rc_state *s, size_t wi)
+/* Discovery want WI reached through EP at DEPTH, unless EP leads to it already. */
+static int reach_add(struct rc_state *s, size_t wi, const struct inv_endpoint *ep, unsigned depth)
 {
-	struct want w = s->wants[wi];
+	size_t *link = &s->wants[wi].reaches;
+
+	for (; *link != RC_NONE; link = &s->reaches[*link].next)
+		if (s->reaches[*link].ep == ep)
+			return 0; /* a cycle, or reached another way from the same endpoint */
+	if (s->n_reaches == s->cap_reaches) {
+		size_t cap = s->cap_reaches ? s->cap_reaches * 2 : 16;
+		struct reach *v = realloc(s->reaches, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->reaches = v;
+		s->cap_reaches = cap;
+		link = &s->wants[wi].reaches;
+		while (*link != RC_NONE)
+			link = &s->reaches[*link].next;
+	}
+	s->reaches[s->n_reaches] = (struct reach){ .want = wi, .ep = ep, .depth = depth, .next = RC_NONE };
+	*link = s->n_reaches++;
+	return 0;
+}
+
+/* A referral X, from the log of path PI read for way W: wanted, and reached through W's endpoint. */
+static int reach_referral(struct rc_state *s, const struct reach *w, size_t pi, const struct disc_entry *x)
+{
+	struct want y = { .discovery = true, .depth = w->depth + 1, .ep = w->ep, .parent = pi,
+			  .listed_seq = s->paths[pi].log_seq };
+	size_t yi;
+	int r;
+
+	if (disc_entry_ident(x, w->ep, s->hostnqn, &y.id) < 0)
+		return 0;
+	if (y.depth > RC_MAX_REFERRAL_DEPTH) {
+		if (!identmap_get(&s->by_want, &y.id, NULL))
+			s->n_too_deep++;
+		return 0;
+	}
+	r = want_add(s, &y, &yi);
+	if (r < 0 || !s->wants[yi].discovery)
+		return r;
+	return reach_add(s, yi, w->ep, y.depth);
+}
+
+/* What way RI's path read, with its endpoint's filter: its subsystems and referrals, wanted too. */
+static int reach_expand(struct rc_state *s, size_t ri)
+{
+	struct reach w = s->reaches[ri]; /* a copy: reaches grows meanwhile */
 	const struct rc_path *p;
 	struct disc_plan plan;
-	size_t pi;
+	size_t pi, ignored;
 	int r = 0;
 
-	if (!identmap_get(&s->by_path, &w.id, &pi) || !s->paths[pi].discovery || !s->paths[pi].log)
+	if (!identmap_get(&s->by_path, &s->wants[w.want].id, &pi) || !s->paths[pi].discovery || !s->paths[pi].log)
 		return 0;
 	p = &s->paths[pi];
 	if (disc_plan_make(p->log, w.ep, &plan) < 0)
@@ -100,30 +161,23 @@ static int want_expand(struct rc_state *s, size_t wi)
 
 		if (disc_entry_ident(plan.connect[i], w.ep, s->hostnqn, &x.id) < 0)
 			continue; /* the parser keeps only what fits: cannot happen */
-		r = want_add(s, &x);
+		r = want_add(s, &x, &ignored);
 	}
-	for (size_t i = 0; i < plan.n_referrals && r >= 0; i++) {
-		struct want x = { .discovery = true, .depth = w.depth + 1, .ep = w.ep, .parent = pi,
-				  .listed_seq = p->log_seq };
-
-		if (disc_entry_ident(plan.referrals[i], w.ep, s->hostnqn, &x.id) < 0)
-			continue;
-		if (identmap_get(&s->by_want, &x.id, NULL))
-			continue; /* a cycle, or reached another way */
-		if (x.depth > RC_MAX_REFERRAL_DEPTH) {
-			s->n_too_deep++;
-			continue;
-		}
-		r = want_add(s, &x);
-	}
+	for (size_t i = 0; i < plan.n_referrals && r >= 0; i++)
+		r = reach_referral(s, &w, pi, plan.referrals[i]);
 	disc_plan_free(&plan);
 	return r;
 }
 
-/* The desired identities: breadth first from the configured endpoints. */
+/*
+ * The desired identities: breadth first from the configured endpoints. A
+ * discovery controller that several endpoints lead to is one path (the
+ * first endpoint's), and its log is read for each of them: every endpoint's
+ * filter applies to all it leads to, whatever the order of the entries.
+ */
 static int wants_build(struct rc_state *s, const struct inv_host *h)
 {
-	size_t cap = h->n_endpoints;
+	size_t cap = h->n_endpoints, wi;
 	int r = 0;
 
 	for (size_t i = 0; i < s->n; i++)
@@ -137,12 +191,13 @@ static int wants_build(struct rc_state *s, const struct inv_host *h)
 		struct want w = { .discovery = true, .ep = &h->endpoints[i], .parent = RC_NONE };
 
 		ident_from_endpoint(&w.id, w.ep, NQN_DISCOVERY, s->hostnqn);
-		r = want_add(s, &w);
+		r = want_add(s, &w, &wi);
+		if (r >= 0 && s->wants[wi].discovery)
+			r = reach_add(s, wi, w.ep, 0);
 	}
-	/* wants grows as it is walked: each discovery want is expanded once */
-	for (size_t i = 0; i < s->n_wants && r >= 0; i++)
-		if (s->wants[i].discovery)
-			r = want_expand(s, i);
+	/* the ways grow as they are walked: each is expanded once */
+	for (size_t i = 0; i < s->n_reaches && r >= 0; i++)
+		r = reach_expand(s, i);
 	return r;
 }
 
@@ -285,6 +340,7 @@ int reconcile(const struct inv_host *h, const char *hostnqn, const char *hostid,
 	identmap_clear(&s.leaving);
 	identmap_clear(&s.by_want);
 	free(s.wants);
+	free(s.reaches);
 	if (r < 0)
 		rc_plan_free(ret);
 	return r;

@@ -11,6 +11,9 @@
  * configured endpoints' discovery controllers, the subsystems their logs
  * list that pass the endpoint's filter, and the referrals they list, to
  * RC_MAX_REFERRAL_DEPTH, each identity once (a referral cycle ends there).
+ * A discovery controller that several endpoints lead to is read with each
+ * one's filter: what one endpoint asks for is not lost because another,
+ * earlier in the entry, reached the same controller first.
  * A reload is then a diff: the same logs planned with the new entry. The
  * verdicts, as OpenBSD bgpd marks peers KEEP/REINIT/DELETE on reconfigure:
  * keep (the endpoint's options apply from the next connect), retry now (a

@@ -462,6 +462,52 @@ static void reconcile_test_is_linear(void **state _unused_)
 	world_free(&w);
 }
 
+static const struct rc_start *start_of(const struct rc_plan *plan, const char *traddr, const char *nqn)
+{
+	for (size_t i = 0; i < plan->n_start; i++)
+		if (!plan->start[i].discovery && streq(plan->start[i].id.traddr, traddr) &&
+		    streq(plan->start[i].id.subsysnqn, nqn))
+			return &plan->start[i];
+	return NULL;
+}
+
+/* Two endpoints whose logs refer to one discovery controller: each endpoint's filter applies
+ * to what that controller lists, whichever of them comes first. */
+static void reconcile_test_a_controller_two_endpoints_refer_to_is_read_with_both_filters(void **state _unused_)
+{
+	struct world w = { 0 };
+	struct disc_log *la = log_new(&w, 1), *lb = log_new(&w, 1), *lc = log_new(&w, 1);
+	struct rc_plan plan;
+	const struct rc_start *x, *y;
+	size_t c;
+
+	world_load(&w, "      - {traddr: 192.0.2.1, trsvcid: 8009, subsystems: [nqn.2020-09.com.example:x]}\n"
+		       "      - {traddr: 192.0.2.2, trsvcid: 8009, subsystems: [nqn.2020-09.com.example:y]}\n");
+	log_lists(la, 1, "192.0.2.3", "8009", NQN_DISCOVERY);
+	log_lists(lb, 1, "192.0.2.3", "8009", NQN_DISCOVERY);
+	log_lists(lc, 2, "192.0.2.3", "4420", "nqn.2020-09.com.example:x");
+	log_lists(lc, 2, "192.0.2.3", "4420", "nqn.2020-09.com.example:y");
+	log_lists(lc, 2, "192.0.2.3", "4420", "nqn.2020-09.com.example:z");
+	dc_add(&w, "192.0.2.1", la, 1);
+	dc_add(&w, "192.0.2.2", lb, 2);
+	c = dc_add(&w, "192.0.2.3", lc, 3);
+	run(&w, &plan);
+	assert_int_equal(plan.paths[c].verdict, RC_KEEP);
+	assert_int_equal(plan.paths[c].depth, 1);
+	assert_ptr_equal(plan.paths[c].ep, &w.h->endpoints[0]); /* its own connect: the first endpoint's */
+	assert_int_equal(plan.n_start, 2);
+	x = start_of(&plan, "192.0.2.3", "nqn.2020-09.com.example:x");
+	y = start_of(&plan, "192.0.2.3", "nqn.2020-09.com.example:y");
+	assert_non_null(x);
+	assert_non_null(y);
+	assert_ptr_equal(x->ep, &w.h->endpoints[0]);
+	assert_ptr_equal(y->ep, &w.h->endpoints[1]);
+	assert_int_equal(x->parent, c);
+	assert_int_equal(y->parent, c);
+	rc_plan_free(&plan);
+	world_free(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +521,7 @@ int main(void)
 		cmocka_unit_test(reconcile_test_a_subsystem_listed_again_is_retried_now),
 		cmocka_unit_test(reconcile_test_referrals_once_each_and_kept),
 		cmocka_unit_test(reconcile_test_a_referral_chain_ends_at_depth_eight),
+		cmocka_unit_test(reconcile_test_a_controller_two_endpoints_refer_to_is_read_with_both_filters),
 		cmocka_unit_test(reconcile_test_no_start_while_the_same_identity_leaves),
 		cmocka_unit_test(reconcile_test_is_linear),
 	};
