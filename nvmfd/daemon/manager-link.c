@@ -95,13 +95,16 @@ void on_probe(void *userdata, const struct probe_target *t, enum probe_answer a,
 		struct probe_target mine;
 		struct path_event ev = { .reason = detail, .random = random32() };
 
-		if (!probes_path(p))
+		/* A path that left its backoff while the probe ran (a retry: a
+		 * connect to an unreachable address lasts seconds) still shows
+		 * what was found, until it is live. */
+		if (p->fsm.state == PATH_LIVE || mpath_leaving(p) || p->fsm.link_down)
 			continue;
 		probe_target_of(p, &mine);
 		if (!probe_same(&mine, t))
 			continue;
 		snprintf(p->probe, sizeof(p->probe), "%s", detail);
-		if (a == PROBE_UNKNOWN)
+		if (a == PROBE_UNKNOWN || !probes_path(p))
 			continue;
 		ev.type = a == PROBE_UP ? PATH_EV_TARGET_UP : PATH_EV_TARGET_DOWN;
 		mpath_feed(p, &ev);
