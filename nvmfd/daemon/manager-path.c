@@ -265,20 +265,21 @@ void mpath_feed(struct mpath *p, const struct path_event *ev)
 }
 
 /*
- * Take C, a controller with P's identity that P did not connect: there at
- * the start, or connected first by someone else (nvme-cli). The kernel's
- * duplicate check ignores the host ID, so C may carry another than ours (a
- * reinit that a restart cut short, nvme-cli's own): P then holds C's, and
- * the reconcile connects it again with ours, as after a reload that changed
- * it. Without a host ID of our own, any will do.
+ * Take C, a controller with P's identity: there at the start, connected
+ * first by someone else (nvme-cli), or found by a resync in the place of
+ * P's own. The kernel's duplicate check ignores the host ID, so one P did
+ * not connect may carry another than ours (a reinit that a restart cut
+ * short, nvme-cli's own): P then holds C's, and the reconcile connects it
+ * again with ours, as after a reload that changed it. Without a host ID of
+ * our own, any will do.
  */
 void mpath_adopt(struct mpath *p, const struct ctrl_info *c)
 {
 	struct path_event ev = { .type = PATH_EV_ADOPT, .ctrl = c->name, .live = streq(c->state, "live") };
-	bool had_ctrl = p->fsm.ctrl[0];
+	bool same = streq(p->fsm.ctrl, c->name); /* its own, read again */
 
 	mpath_feed(p, &ev);
-	if (had_ctrl || !streq(p->fsm.ctrl, c->name) || !p->hostid[0] || !c->hostid[0] ||
+	if (same || !streq(p->fsm.ctrl, c->name) || !p->hostid[0] || !c->hostid[0] ||
 	    strcasecmp(c->hostid, p->hostid) == 0)
 		return;
 	snprintf(p->hostid, sizeof(p->hostid), "%s", c->hostid);

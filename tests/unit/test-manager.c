@@ -664,6 +664,31 @@ static void manager_test_a_controller_found_by_ealready_with_another_host_id_is_
 	hang_addr[0] = '\0';
 }
 
+/* Our path's controller goes without an event and nvme-cli's, of another host ID, takes its
+ * place: the resync after the lost events moves the path onto it, and connects it again with ours. */
+static void manager_test_a_controller_a_resync_finds_in_the_place_of_ours_is_connected_again(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	char cmd[256], theirs[32];
+	struct run r;
+
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	start_as(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n", HOSTID_A);
+	settle(&r, 1);
+	/* the subsystem's controller (the second made) goes; no loop iteration sees it gone */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/class/nvme/nvme1'", sysfs);
+	assert_int_equal(system(cmd), 0);
+	add_ctrl_with("tcp", "192.0.2.1", "4420", "nqn.2020-09.com.example:s1", HOSTNQN, HOSTID_B, theirs);
+	manager_resync(r.m);
+	RUN_UNTIL(&r, n_disconnects == 1 && count_state(&r, "io", "live") == 1, 2000);
+	spin(&r, 200);
+	assert_int_equal(n_disconnects, 1);
+	assert_int_equal(count_field(&r, "controller", theirs), 0);
+	assert_int_equal(count_state(&r, "io", "live"), 1);
+	assert_string_equal(last_hostid, HOSTID_A);
+	stop(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -686,6 +711,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_free_in_any_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_an_adopted_controller_of_another_host_id_is_connected_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_controller_found_by_ealready_with_another_host_id_is_connected_again,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_controller_a_resync_finds_in_the_place_of_ours_is_connected_again,
 						setup, teardown),
 	};
 	return cmocka_run_group_tests_name("manager", tests, NULL, NULL);
