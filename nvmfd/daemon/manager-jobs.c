@@ -23,23 +23,37 @@ struct connect_job {
 	uint64_t path;
 	struct fabrics_connect_args args;
 	char key_path[256], ctrl_key_path[256];
+	char key_problem[320]; /* a key file that could not be read: no connect */
 	struct fabrics_result res;
 };
 
-/* The key file's secret, for the connect (never logged); read here, off the loop. */
-static void read_secret(const char *path, char *buf, size_t size)
+/* The key file's secret, for the connect (never logged); read here, off the
+ * loop, from a private regular file only. Without it the connect would go
+ * without authentication and fail for a reason that hides the real one. */
+static int read_secret(const char *path, char *buf, size_t size, char *problem, size_t psize)
 {
+	int r;
+
 	buf[0] = '\0';
-	if (path[0])
-		read_one_line(path, buf, size);
+	if (!path[0])
+		return 0;
+	r = read_secret_line(path, buf, size);
+	if (r < 0)
+		snprintf(problem, psize, "cannot read the DH-HMAC-CHAP key file %s: %s", path, fileio_strerror(r));
+	return r;
 }
 
 static void connect_run(struct job *j)
 {
 	struct connect_job *c = (struct connect_job *)j;
 
-	read_secret(c->key_path, c->args.dhchap_key, sizeof(c->args.dhchap_key));
-	read_secret(c->ctrl_key_path, c->args.dhchap_ctrl_key, sizeof(c->args.dhchap_ctrl_key));
+	if (read_secret(c->key_path, c->args.dhchap_key, sizeof(c->args.dhchap_key), c->key_problem,
+			sizeof(c->key_problem)) < 0 ||
+	    read_secret(c->ctrl_key_path, c->args.dhchap_ctrl_key, sizeof(c->args.dhchap_ctrl_key), c->key_problem,
+			sizeof(c->key_problem)) < 0) {
+		c->res.err = -ENOKEY;
+		return;
+	}
 	fabrics_connect(&c->args, &c->res);
 }
 
@@ -72,6 +86,10 @@ static void connect_done(struct job *j)
 	} else if (p) {
 		ev.type = PATH_EV_CONNECT_FAILED;
 		ev.cls = connect_classify(c->res.err, c->res.kernel_log, reason, sizeof(reason));
+		if (c->key_problem[0]) {
+			ev.cls = CONNECT_AUTH; /* an admin's to mend: the longest interval */
+			snprintf(reason, sizeof(reason), "%s", c->key_problem);
+		}
 		ev.reason = reason;
 		/* Was it the local link? Then the path waits rather than backs
 		 * off. A failure is news: read the devices afresh. */

@@ -568,6 +568,30 @@ static void manager_test_a_failed_new_leaves_the_inventory(void **state _unused_
 	sd_event_unref(loop);
 }
 
+/* A key file that cannot be read fails the connect, saying so: never a connect without the key. */
+static void manager_test_an_unreadable_key_fails_the_connect_saying_why(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	struct run r;
+	struct json_object *st, *paths;
+	const char *err = NULL;
+
+	inv_backoff = "{initial: 10ms, max: 60s}";
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009, dhchap_key: /nonexistent/host.key}\n");
+	RUN_UNTIL(&r, count_state(&r, "discovery", "failed") == 1, 2000);
+	assert_int_equal(count_state(&r, "discovery", "failed"), 1);
+	assert_int_equal(n_connects, 0);
+	st = manager_status_json(r.m);
+	paths = json_object_object_get(st, "paths");
+	for (size_t i = 0; i < json_object_array_length(paths); i++)
+		err = json_object_get_string(json_object_object_get(json_object_array_get_idx(paths, i), "last_error"));
+	assert_non_null(err);
+	assert_non_null(strstr(err, "cannot read the DH-HMAC-CHAP key file /nonexistent/host.key"));
+	json_object_put(st);
+	stop(&r);
+}
+
 /* Freed without a stop, with a connect finished but not yet handed back to the loop. */
 static void manager_test_free_in_any_order(void **state _unused_)
 {
@@ -709,6 +733,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_status_lists_every_namespace, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_failed_new_leaves_the_inventory, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_free_in_any_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_an_unreadable_key_fails_the_connect_saying_why, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_an_adopted_controller_of_another_host_id_is_connected_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_controller_found_by_ealready_with_another_host_id_is_connected_again,
 						setup, teardown),
