@@ -209,6 +209,7 @@ static void carry_out(struct round *r, size_t i)
 		mpath_follow(p, d->ep);
 		say(p, LOG_NOTICE, "connecting again with it", d->why);
 		ev.type = PATH_EV_REINIT;
+		ev.reason = rc_why_to_string(d->why);
 		break;
 	case RC_STOP:
 		p->ep = NULL;
