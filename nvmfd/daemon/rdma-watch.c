@@ -146,6 +146,9 @@ void rdma_watch_refresh(struct rdma_watch *w)
 		}
 		x->next = w->list;
 		w->list = x;
+		/* A device that comes with its port active sends no port event:
+		 * say it is here, so paths waiting for it look at once. */
+		w->cb(w->userdata, x->name, 0, "added");
 	}
 	if (list)
 		ibv_free_device_list(list);
