@@ -237,6 +237,21 @@ lab_nvmfd_start() {
 	lab_wait 10 "nvmfd's control socket" test -S /run/nvmfd/nvmfd.sock
 }
 
+# lab_nvmfd_rules [remove]: this build's 69-nvmfd.rules where udev reads it,
+# as make install puts it beside nvme-cli's 70-nvmf-autoconnect.rules. Without
+# it, each AEN of nvmfd's discovery controllers reaches nvmfd only after udev
+# has run nvme-cli's connect-all for it.
+lab_nvmfd_rules() {
+	local rules=/run/udev/rules.d/69-nvmfd.rules
+	if [[ ${1:-} == remove ]]; then
+		rm -f "$rules"
+	else
+		mkdir -p "${rules%/*}"
+		sed "s|@SBINDIR@|$LAB_BUILD|g" "$LAB_REPO/udev/69-nvmfd.rules.in" >"$rules" || lab_fail "cannot write $rules"
+	fi
+	udevadm control --reload 2>/dev/null || true
+}
+
 lab_nvmfd_stop() {
 	[[ -n ${LAB_NVMFD_PID:-} ]] || return 0
 	kill "$LAB_NVMFD_PID" 2>/dev/null
@@ -261,7 +276,8 @@ lab_one_ctrl_per_path() {
 	local dup
 	dup=$(for c in /sys/class/nvme/nvme*; do
 		[[ -r $c/address ]] || continue
-		echo "$(<"$c/transport") $(<"$c/address" | sed 's/,src_addr=[^,]*//') $(<"$c/subsysnqn") $(<"$c/hostnqn")"
+		# Not $(<file | sed): that reads nothing, and every address compared equal.
+		echo "$(<"$c/transport") $(sed 's/,src_addr=[^,]*//' "$c/address") $(<"$c/subsysnqn") $(<"$c/hostnqn")"
 	done | sort | uniq -d)
 	[[ -z $dup ]] || lab_fail "more than one controller for: $dup"
 }
