@@ -245,10 +245,14 @@ static void log_done(struct job *j)
 	if (p) {
 		p->log_reading = false;
 		p->log_reads++;
-		if (l->res.err || l->parsed < 0)
+		if (l->res.err || l->parsed < 0) {
 			log_failed(p, l);
-		else
+			if (!p->oneshot)
+				mpath_log_failed(p);
+		} else {
+			mpath_log_read(p);
 			manager_take_log(p, &l->log);
+		}
 		p->first_done = true;
 		log_next(p);
 		update_status(l->m);

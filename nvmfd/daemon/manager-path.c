@@ -10,6 +10,7 @@
 #include <sys/random.h>
 
 #include "base/macro.h"
+#include "core/backoff.h"
 #include "daemon/manager-private.h"
 
 struct log_ctx mpath_ctx(const struct mpath *p)
@@ -69,6 +70,12 @@ static int on_timer(sd_event_source *s, uint64_t usec _unused_, void *userdata)
 	struct mpath *p = userdata;
 	struct path_event ev = { .random = random32() };
 
+	if (s == p->log_retry) {
+		/* a failed log read: the AEN that asked will not come again */
+		if (p->fsm.state == PATH_LIVE && !p->oneshot)
+			job_read_log(p);
+		return 0;
+	}
 	if (s == p->retry) {
 		/* the link first: a path whose link went meanwhile waits instead */
 		link_check(p);
@@ -99,6 +106,23 @@ static void timer_cancel(sd_event_source *s)
 {
 	if (s)
 		sd_event_source_set_enabled(s, SD_EVENT_OFF);
+}
+
+/* After a failed discovery log read: read again after the path's backoff,
+ * growing with each failure in a row. Until the log is read with RAE cleared
+ * the kernel sends no further log-change AEN, so nothing else would ask. */
+void mpath_log_failed(struct mpath *p)
+{
+	usec_t in = backoff_delay(&p->fsm.timing.backoff, p->log_failures, random32());
+
+	p->log_failures++;
+	timer_arm(p, &p->log_retry, in);
+}
+
+void mpath_log_read(struct mpath *p)
+{
+	p->log_failures = 0;
+	timer_cancel(p->log_retry);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -154,6 +178,7 @@ void mpath_free(struct mpath *p)
 	sd_event_source_disable_unref(p->retry);
 	sd_event_source_disable_unref(p->stable);
 	sd_event_source_disable_unref(p->stuck);
+	sd_event_source_disable_unref(p->log_retry);
 	disc_log_free(&p->log);
 	free(p->namespaces);
 	free(p);

@@ -68,6 +68,8 @@ struct mpath {
 	bool oneshot;          /* the target takes no persistent discovery controller */
 	bool log_reading, log_reread;
 	unsigned log_reads, log_unchanged;
+	unsigned log_failures;         /* reads failed in a row */
+	sd_event_source *log_retry;    /* the next read after a failed one */
 	bool has_log;          /* a log was read (it may list nothing) */
 	struct disc_log log;   /* the last log read */
 	uint64_t log_seq;      /* when it was taken in */
@@ -125,6 +127,8 @@ struct mpath *mpath_new(struct manager *m, const struct inv_endpoint *e, const s
 			unsigned depth, uint64_t parent);
 void mpath_free(struct mpath *p);
 void mpath_follow(struct mpath *p, const struct inv_endpoint *e);
+void mpath_log_failed(struct mpath *p); /* a log read failed: read again after a backoff */
+void mpath_log_read(struct mpath *p);   /* a log was read: the failures are over */
 void mpath_feed(struct mpath *p, const struct path_event *ev);
 void mpath_adopt(struct mpath *p, const struct ctrl_info *c);
 void mpath_begin(struct mpath *p, const struct ctrl_info *existing);

@@ -713,6 +713,54 @@ static void manager_test_a_controller_a_resync_finds_in_the_place_of_ours_is_con
 	stop(&r);
 }
 
+/* A discovery log read that fails (EIO) is tried again after the endpoint's
+ * backoff: the log-change AEN fires once until the log is read with RAE
+ * cleared, so no event would ever ask again. A read that keeps failing is
+ * tried at growing intervals, never in a loop. */
+static int log_failures_left;
+static bool log_fails(int n _unused_, struct fabrics_result *ret)
+{
+	if (log_failures_left == 0)
+		return false;
+	if (log_failures_left > 0)
+		log_failures_left--;
+	ret->err = -EIO;
+	return true;
+}
+static const struct fake_world failing_logs = { .log_refused = log_fails };
+
+static void manager_test_a_failed_log_read_is_tried_again(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	struct run r;
+
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	fake_world = &failing_logs;
+	log_failures_left = 2;
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	settle(&r, 1);
+	assert_int_equal(count_state(&r, "io", "live"), 1);
+	assert_int_equal(n_log_reads, 3);
+	stop(&r);
+}
+
+/* The neighbour: it never answers; tried at growing intervals (10 ms up to 50 ms). */
+static void manager_test_a_log_that_never_reads_is_tried_at_intervals(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	struct run r;
+
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	fake_world = &failing_logs;
+	log_failures_left = -1;
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	spin(&r, 600);
+	assert_int_equal(count_state(&r, "io", NULL), 0);
+	assert_true(n_log_reads >= 6);
+	assert_true(n_log_reads <= 20);
+	stop(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -727,6 +775,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_a_subsystem_listed_again_connects_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_an_unchanged_log_is_not_taken_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_log_reads_coalesce, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_failed_log_read_is_tried_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_log_that_never_reads_is_tried_at_intervals, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_reload_narrows_and_widens_the_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_reload_moves_to_a_new_host_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_referrals_survive_rereads, setup, teardown),
