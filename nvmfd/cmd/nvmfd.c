@@ -231,8 +231,8 @@ static int reload(struct daemon *dm, struct diags *d)
 	r = load_host(dm->a, d, &inv, &h, &id);
 	if (r < 0)
 		log_full(LOG_ERR, NULL, "reload: %s is not usable; going on with the inventory loaded before", dm->a->config);
-	else
-		r = manager_reload(dm->m, inv, h, &id); /* loads new modules off the loop */
+	else if ((r = manager_reload(dm->m, inv, h, &id)) == -ESHUTDOWN) /* loads new modules off the loop */
+		diags_add(d, DIAG_ERROR, dm->a->config, 0, 0, "nvmfd is stopping: the inventory is not applied");
 	sd_notify(false, "READY=1");
 	return r;
 }

@@ -16,6 +16,7 @@ static const char *const class_table[_CONNECT_CLASS_MAX] = {
 	[CONNECT_DENIED] = "host-not-allowed",
 	[CONNECT_INVALID] = "invalid-options",
 	[CONNECT_NO_SUBSYS] = "not-exported",
+	[CONNECT_HOST_CONFLICT] = "host-id-conflict",
 };
 
 const char *connect_class_to_string(enum connect_class c)
@@ -44,6 +45,11 @@ static const struct {
 	{ "Invalid Data Parameter, subsysnqn", CONNECT_NO_SUBSYS, "the target does not export this subsystem on that port" },
 	{ "Connect Invalid", CONNECT_INVALID, "the target refused the connect parameters" },
 	{ "Connect incompatible format", CONNECT_INVALID, "the target refused the connect parameters" },
+	/* "nvme_fabrics: found same hostnqn H but different hostid I" (nvmf_host_add) */
+	{ "found same hostnqn", CONNECT_HOST_CONFLICT,
+	  "the kernel holds controllers of this host NQN with another host ID (it takes one host ID per host NQN)" },
+	{ "found same hostid", CONNECT_HOST_CONFLICT,
+	  "the kernel holds controllers of this host ID with another host NQN (it takes one host NQN per host ID)" },
 	{ "controller is busy or not available", CONNECT_TRANSIENT, "the target's controller is busy" },
 	{ "rdma connection establishment failed", CONNECT_TRANSIENT, "RDMA connection establishment failed" },
 	{ "Connect rejected", CONNECT_TRANSIENT, "the RDMA connect was rejected (nothing listens on that port?)" },

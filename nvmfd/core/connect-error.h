@@ -19,6 +19,11 @@ enum connect_class {
 	CONNECT_DENIED,    /* the target does not allow this host NQN: likewise */
 	CONNECT_INVALID,   /* options the kernel refuses: likewise */
 	CONNECT_NO_SUBSYS, /* the target does not export the subsystem on that port: likewise */
+	/* The kernel (6.5 and later, nvmf_host_add) takes one host ID per host
+	 * NQN and one host NQN per host ID while any controller holds them: a
+	 * connect with another pair is refused (EINVAL). It clears once those
+	 * controllers are gone (a host identity being changed): back off and retry. */
+	CONNECT_HOST_CONFLICT,
 	_CONNECT_CLASS_MAX,
 };
 

@@ -255,18 +255,28 @@ static bool still_configured(const struct rc_state *s, const struct rc_path *p, 
 	       filter_passes(e, p->id.subsysnqn);
 }
 
-/* An I/O path no log lists any more: keep it (on_removed: keep) or stop it. */
-static void decide_unlisted(const struct rc_state *s, const struct rc_path *p, const struct rc_decision *all,
-			    struct rc_decision *d)
+/* Whether a discovery path's verdict keeps it (its children may stay). */
+static bool stays(enum rc_verdict v)
+{
+	return v == RC_KEEP || v == RC_RETRY || v == RC_REINIT;
+}
+
+/* An I/O path no log lists any more: keep it (on_removed: keep; under a new
+ * host ID, reinit) or stop it. */
+static void decide_unlisted(const struct rc_state *s, const struct rc_path *p, const char *hostid,
+			    const struct rc_decision *all, struct rc_decision *d)
 {
 	const struct rc_decision *parent = p->parent < s->n ? &all[p->parent] : NULL;
 
 	*d = (struct rc_decision){ .verdict = RC_STOP, .why = RC_WHY_NOT_CONFIGURED, .parent = RC_NONE };
-	if (!parent || !s->paths[p->parent].discovery || (parent->verdict != RC_KEEP && parent->verdict != RC_RETRY) ||
-	    !still_configured(s, p, parent->ep))
+	if (!parent || !s->paths[p->parent].discovery || !stays(parent->verdict) || !still_configured(s, p, parent->ep))
 		return;
 	if (parent->ep->on_removed == ON_REMOVED_KEEP) {
 		*d = (struct rc_decision){ .verdict = RC_KEEP, .why = RC_WHY_KEPT, .ep = parent->ep, .parent = p->parent };
+		if (!key_same(p->hostid, hostid)) {
+			d->verdict = RC_REINIT;
+			d->why = RC_WHY_HOSTID;
+		}
 		return;
 	}
 	d->why = RC_WHY_UNLISTED;
@@ -289,7 +299,7 @@ static void decide(struct rc_state *s, const char *hostid, struct rc_decision *a
 			s->wants[wi].path = i;
 			decide_desired(p, &s->wants[wi], hostid, &all[i]);
 		} else if (!p->discovery) {
-			decide_unlisted(s, p, all, &all[i]);
+			decide_unlisted(s, p, hostid, all, &all[i]);
 		} else {
 			all[i] = (struct rc_decision){ .verdict = RC_STOP, .why = RC_WHY_NOT_CONFIGURED, .parent = RC_NONE };
 		}

@@ -16,6 +16,7 @@
 #include "daemon/manager-private.h"
 #include "kernel/fabrics.h"
 #include "kernel/modules.h"
+#include "kernel/sysfs.h"
 
 struct connect_job {
 	struct job job;
@@ -128,11 +129,27 @@ void job_connect(struct mpath *p)
 	worker_submit(p->m->worker, LANE_CONNECT, &c->job);
 }
 
+/*
+ * Whether nvmeN is still the controller of ID. A job may wait in its lane
+ * while the controller it was for goes (the kernel's ctrl_loss_tmo, a DNR
+ * refusal), and the kernel gives the freed instance number to the next
+ * controller it makes: a disconnect or a log read by name alone could hit
+ * another path's controller, or nvme-cli's.
+ */
+static bool still_there(const char *sysfs, const char *ctrl, const struct ident *id)
+{
+	struct ctrl_info c;
+
+	return sysfs_ctrl_read(sysfs, ctrl, &c) == 0 && ident_equal(&c.id, id);
+}
+
 struct disconnect_job {
 	struct job job;
 	struct manager *m;
 	uint64_t path;
 	char ctrl[32];
+	char sysfs[256];
+	struct ident ident;
 	struct fabrics_result res;
 };
 
@@ -140,7 +157,13 @@ static void disconnect_run(struct job *j)
 {
 	struct disconnect_job *d = (struct disconnect_job *)j;
 
+	if (!still_there(d->sysfs, d->ctrl, &d->ident)) {
+		d->res.err = -ENOENT;
+		return;
+	}
 	fabrics_disconnect(d->ctrl, &d->res);
+	if (d->res.err && d->res.err != -ENOENT && !still_there(d->sysfs, d->ctrl, &d->ident))
+		d->res.err = -ENOENT; /* it went meanwhile: what was asked is done */
 }
 
 static void disconnect_done(struct job *j)
@@ -149,17 +172,23 @@ static void disconnect_done(struct job *j)
 	struct manager *m = d->m;
 	struct mpath *p = j->cancelled || m->freeing ? NULL : mpath_by_id(m, d->path);
 
-	if (d->res.err && d->res.err != -ENOENT)
-		log_full(LOG_WARNING, NULL, "disconnecting %s: %s", d->ctrl, strerror(-d->res.err));
+	bool failed = d->res.err && d->res.err != -ENOENT;
+
+	if (failed)
+		log_full(LOG_WARNING, NULL, "disconnecting %s: %s; %s", d->ctrl, strerror(-d->res.err),
+			 p ? "trying again" : "left to the kernel");
 	if (p) {
 		struct path_event ev = { .type = PATH_EV_DISCONNECTED };
 
 		p->disconnect_inflight = false;
-		mpath_feed(p, &ev);
+		if (failed && p->fsm.state == PATH_DISCONNECTING) {
+			mpath_disconnect_failed(p);
+		} else {
+			p->disconnect_failures = 0;
+			mpath_feed(p, &ev);
+		}
 	}
 	free(d);
-	if (!m->freeing && m->stop_waiting && --m->stop_waiting == 0 && m->stop_done)
-		m->stop_done(m->stop_userdata);
 }
 
 void job_disconnect(struct mpath *p)
@@ -182,6 +211,8 @@ void job_disconnect(struct mpath *p)
 	d->m = p->m;
 	d->path = p->id;
 	snprintf(d->ctrl, sizeof(d->ctrl), "%s", p->fsm.ctrl);
+	snprintf(d->sysfs, sizeof(d->sysfs), "%s", p->m->opts.sysfs);
+	d->ident = p->ident;
 	p->disconnect_inflight = true;
 	worker_submit(p->m->worker, LANE_DISCONNECT, &d->job);
 }
@@ -191,6 +222,8 @@ struct log_job {
 	struct manager *m;
 	uint64_t path;
 	char ctrl[32];
+	char sysfs[256];
+	struct ident ident;
 	int parsed;            /* disc_log_parse's answer */
 	struct disc_log log;
 	struct fabrics_result res;
@@ -203,6 +236,10 @@ static void log_run(struct job *j)
 	void *raw = NULL;
 	size_t len = 0;
 
+	if (!still_there(l->sysfs, l->ctrl, &l->ident)) {
+		l->res.err = -ENODEV;
+		return;
+	}
 	fabrics_read_discovery_log(l->ctrl, &raw, &len, &l->res);
 	if (!l->res.err)
 		l->parsed = disc_log_parse(raw, len, &l->log);
@@ -280,6 +317,8 @@ void job_read_log(struct mpath *p)
 	l->m = p->m;
 	l->path = p->id;
 	snprintf(l->ctrl, sizeof(l->ctrl), "%s", p->fsm.ctrl);
+	snprintf(l->sysfs, sizeof(l->sysfs), "%s", p->m->opts.sysfs);
+	l->ident = p->ident;
 	p->log_reading = true;
 	worker_submit(p->m->worker, LANE_DISCOVERY, &l->job);
 }

@@ -70,6 +70,11 @@ static int on_timer(sd_event_source *s, uint64_t usec _unused_, void *userdata)
 	struct mpath *p = userdata;
 	struct path_event ev = { .random = random32() };
 
+	if (s == p->disconnect_retry) {
+		if (p->fsm.state == PATH_DISCONNECTING && !p->disconnect_inflight)
+			job_disconnect(p);
+		return 0;
+	}
 	if (s == p->log_retry) {
 		/* a failed log read: the AEN that asked will not come again */
 		if (p->fsm.state == PATH_LIVE && !p->oneshot)
@@ -117,6 +122,17 @@ void mpath_log_failed(struct mpath *p)
 
 	p->log_failures++;
 	timer_arm(p, &p->log_retry, in);
+}
+
+/* A disconnect that failed while the controller stays (the kernel answers
+ * EBUSY for one that never started): the path stays disconnecting, and asks
+ * again after its backoff; a STOP is never taken as done while it is there. */
+void mpath_disconnect_failed(struct mpath *p)
+{
+	usec_t in = backoff_delay(&p->fsm.timing.backoff, p->disconnect_failures, random32());
+
+	p->disconnect_failures++;
+	timer_arm(p, &p->disconnect_retry, in);
 }
 
 void mpath_log_read(struct mpath *p)
@@ -179,6 +195,7 @@ void mpath_free(struct mpath *p)
 	sd_event_source_disable_unref(p->stable);
 	sd_event_source_disable_unref(p->stuck);
 	sd_event_source_disable_unref(p->log_retry);
+	sd_event_source_disable_unref(p->disconnect_retry);
 	disc_log_free(&p->log);
 	free(p->namespaces);
 	free(p);
@@ -240,6 +257,10 @@ static void on_transition(struct mpath *p)
 		p->fail_seq = p->m->log_seq;
 	if (to == PATH_REMOVED || to == PATH_DISCONNECTING)
 		manager_dirty(p->m);
+	if (to == PATH_REMOVED && p->stop_counted) {
+		p->stop_counted = false;
+		manager_stop_progress(p->m);
+	}
 	if (needs_tick(p))
 		tick_arm(p->m);
 	update_status(p->m);

@@ -64,6 +64,9 @@ struct mpath {
 	uint64_t fail_seq;     /* the manager's log_seq when its last connect failed */
 	sd_event_source *retry, *stable, *stuck;
 	bool disconnect_inflight;
+	unsigned disconnect_failures;  /* disconnects failed in a row, the controller still there */
+	sd_event_source *disconnect_retry;
+	bool stop_counted;             /* manager_stop waits for it to be removed */
 	/* discovery */
 	bool oneshot;          /* the target takes no persistent discovery controller */
 	bool log_reading, log_reread;
@@ -129,11 +132,13 @@ void mpath_free(struct mpath *p);
 void mpath_follow(struct mpath *p, const struct inv_endpoint *e);
 void mpath_log_failed(struct mpath *p); /* a log read failed: read again after a backoff */
 void mpath_log_read(struct mpath *p);   /* a log was read: the failures are over */
+void mpath_disconnect_failed(struct mpath *p); /* its controller is still there: again after a backoff */
 void mpath_feed(struct mpath *p, const struct path_event *ev);
 void mpath_adopt(struct mpath *p, const struct ctrl_info *c);
 void mpath_begin(struct mpath *p, const struct ctrl_info *existing);
 bool mpath_leaving(const struct mpath *p);
 void manager_reap(struct manager *m);
+void manager_stop_progress(struct manager *m); /* a path manager_stop counted is removed */
 usec_t manager_now(const struct manager *m);
 uint32_t random32(void);
 

@@ -218,8 +218,10 @@ static void carry_out(struct round *r, size_t i)
 		break;
 	case RC_SKIP:
 		p->ep = NULL; /* it may outlive the inventory it came from */
-		/* A disconnect whose job could not be allocated: again. */
-		if (p->fsm.state == PATH_DISCONNECTING && !p->disconnect_inflight && p->fsm.ctrl[0])
+		/* A disconnect whose job could not be allocated: again (one the
+		 * kernel refused asks again by its own timer). */
+		if (p->fsm.state == PATH_DISCONNECTING && !p->disconnect_inflight && !p->disconnect_failures &&
+		    p->fsm.ctrl[0])
 			job_disconnect(p);
 		return;
 	case _RC_VERDICT_MAX:

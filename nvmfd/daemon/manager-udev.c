@@ -316,7 +316,12 @@ int manager_monitor_start(struct manager *m)
 	udev_monitor_filter_add_match_subsystem_devtype(m->mon, "infiniband", NULL);
 	udev_monitor_filter_add_match_subsystem_devtype(m->mon, "net", NULL);
 	udev_monitor_set_receive_buffer_size(m->mon, MONITOR_BUFFER);
-	if ((r = udev_monitor_enable_receiving(m->mon)) < 0)
-		return r;
-	return sd_event_add_io(m->loop, &m->mon_src, udev_monitor_get_fd(m->mon), EPOLLIN, on_monitor, m);
+	r = udev_monitor_enable_receiving(m->mon);
+	if (r >= 0)
+		r = sd_event_add_io(m->loop, &m->mon_src, udev_monitor_get_fd(m->mon), EPOLLIN, on_monitor, m);
+	if (r < 0)
+		/* No monitor at all, rather than one that hears nothing: the
+		 * audit then reads everything (full) on each of its rounds. */
+		m->mon = udev_monitor_unref(m->mon);
+	return r;
 }

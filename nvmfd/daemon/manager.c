@@ -120,6 +120,12 @@ int manager_reload(struct manager *m, struct inventory *inv, const struct inv_ho
 	unsigned before = 0, after = 0;
 	int r;
 
+	if (m->stopping) {
+		/* The reconcile no longer runs: the paths would keep pointing
+		 * into the inventory freed here. The stop goes on as it was. */
+		inventory_free(inv);
+		return -ESHUTDOWN;
+	}
 	if (m->opts.load_modules)
 		job_load_modules(m, h, inv->path);
 	for (struct mpath *p = m->paths; p; p = p->next)
@@ -139,19 +145,40 @@ int manager_reload(struct manager *m, struct inventory *inv, const struct inv_ho
 	return r;
 }
 
+/* A path manager_stop waits for is removed: the last one ends the stop. */
+void manager_stop_progress(struct manager *m)
+{
+	void (*done)(void *) = m->stop_done;
+
+	if (m->stop_waiting && --m->stop_waiting)
+		return;
+	m->stop_done = NULL;
+	if (done && !m->freeing)
+		done(m->stop_userdata);
+}
+
+/* With disconnect_on_stop, every path is stopped and the stop ends when the
+ * last is removed: one whose connect is under way disconnects once it
+ * returns, one whose disconnect fails tries again. All are counted before the
+ * first is stopped (a stop may end at once). */
 void manager_stop(struct manager *m, void (*done)(void *), void *userdata)
 {
 	m->stopping = true;
 	m->stop_done = done;
 	m->stop_userdata = userdata;
-	if (m->opts.disconnect_on_stop)
+	m->stop_waiting = 1; /* the loop's own, dropped below */
+	if (m->opts.disconnect_on_stop) {
 		for (struct mpath *p = m->paths; p; p = p->next)
-			if (p->fsm.ctrl[0] && p->fsm.state != PATH_REMOVED) {
+			if (p->fsm.state != PATH_REMOVED) {
+				p->stop_counted = true;
+				m->stop_waiting++;
+			}
+		for (struct mpath *p = m->paths; p; p = p->next)
+			if (p->stop_counted) {
 				struct path_event ev = { .type = PATH_EV_STOP };
 
-				m->stop_waiting++;
 				mpath_feed(p, &ev);
 			}
-	if (m->stop_waiting == 0)
-		done(userdata);
+	}
+	manager_stop_progress(m);
 }

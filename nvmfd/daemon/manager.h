@@ -36,7 +36,8 @@ void manager_free(struct manager *m);
 int manager_start(struct manager *m);
 
 /* Apply a new inventory (the manager takes it): new endpoints start, removed
- * ones are disconnected, unchanged ones are left alone. */
+ * ones are disconnected, unchanged ones are left alone. -ESHUTDOWN once
+ * manager_stop() was called (the inventory is freed, nothing changes). */
 int manager_reload(struct manager *m, struct inventory *inv, const struct inv_host *h, const struct host_identity *id);
 
 /* Read every managed controller's state from sysfs again and re-read the

@@ -52,8 +52,17 @@ static struct job *pop(struct job **head, struct job **tail)
 	return j;
 }
 
+/* The last lane out of a freed worker: the jobs that finished after
+ * worker_free() are handed their DONE, cancelled (it only frees them; the
+ * loop and its manager are gone). */
 static void worker_destroy(struct worker *w)
 {
+	struct job *j;
+
+	while ((j = pop(&w->done_head, &w->done_tail))) {
+		j->cancelled = true;
+		j->done(j);
+	}
 	close(w->efd);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);

@@ -34,7 +34,9 @@ struct job {
 
 int worker_new(struct worker **ret);
 /* Stop the lanes. Jobs that are queued are dropped (DONE runs with cancelled
- * set); a job that is running blocks in the kernel and is left behind. */
+ * set); a job that is running blocks in the kernel and is left behind: when
+ * it returns, its DONE runs with cancelled set, on its lane's thread, and
+ * must then touch nothing but the job. */
 void worker_free(struct worker *w);
 
 /* The eventfd that becomes readable when results are there. */

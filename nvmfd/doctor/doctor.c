@@ -469,8 +469,9 @@ static void check_subsystems(struct ctx *c, const struct inv_endpoint *e, const 
 		enum connect_class cls = connect_classify(res.err, res.kernel_log, why, sizeof(why));
 
 		addf(p, DOCTOR_DISCOVERY, DOCTOR_FAIL,
-		     cls == CONNECT_DENIED ? "on the target: allow this host on the discovery subsystem"
-					   : "see the kernel's reason; nvmfd's journal has the same",
+		     cls == CONNECT_DENIED	   ? "on the target: allow this host on the discovery subsystem"
+		     : cls == CONNECT_HOST_CONFLICT ? "disconnect the controllers that hold this host NQN or host ID with another (nvme list-subsys), or give the inventory their pair"
+						    : "see the kernel's reason; nvmfd's journal has the same",
 		     "cannot connect the discovery controller: %s", why);
 		doctor_add(p, DOCTOR_HOST_ALLOWED, DOCTOR_SKIP, "no discovery log", NULL);
 		return;
@@ -525,6 +526,11 @@ static void check_subsystems(struct ctx *c, const struct inv_endpoint *e, const 
 	case CONNECT_AUTH:
 		addf(p, DOCTOR_DISCOVERY, DOCTOR_WARN, NULL, "%s is not listed for this host", not_listed);
 		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_FAIL, "check the DH-HMAC-CHAP keys on both sides (dhchap_key in the inventories)",
+		     "%s: %s", not_listed, why);
+		break;
+	case CONNECT_HOST_CONFLICT:
+		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_FAIL,
+		     "disconnect the controllers that hold this host NQN or host ID with another (nvme list-subsys), or give the inventory their pair",
 		     "%s: %s", not_listed, why);
 		break;
 	case _CONNECT_CLASS_MAX:

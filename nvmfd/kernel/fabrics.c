@@ -19,6 +19,7 @@
 #include "base/nqn.h"
 #include "core/connect-error.h"
 #include "core/devname.h"
+#include "core/discovery.h"
 
 static const char *const kernel_words[] = { "nvme", NULL };
 
@@ -250,6 +251,12 @@ void fabrics_read_discovery_log(const char *ctrl, void **raw, size_t *len, struc
 
 		ret->err = errno ? -errno : -EIO;
 		kernel_lines(kfd, &scope, ret);
+	} else if (le64toh(log->numrec) > DISC_MAX_RECORDS) {
+		/* libnvme sized its buffer from numrec: no length past that is trusted */
+		if (kfd >= 0)
+			close(kfd);
+		free(log);
+		ret->err = -E2BIG;
 	} else {
 		if (kfd >= 0)
 			close(kfd);

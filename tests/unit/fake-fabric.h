@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -71,6 +72,8 @@ struct fake_world {
 	void (*removed)(int n);
 	/* true: the read fails, RET filled in */
 	bool (*log_refused)(int n, struct fabrics_result *ret);
+	/* true: the disconnect fails, RET filled in (the kernel's EBUSY for a controller that never started) */
+	bool (*disconnect_refused)(int n, struct fabrics_result *ret);
 	void (*log_served)(int n, const struct fake_dc *dc);
 };
 
@@ -96,6 +99,12 @@ static int ctrls_cap;
 /* Calls under way in the fake kernel, from any lane of any manager. */
 static int fake_in_flight;
 static const struct fake_world *fake_world;
+/* Name controllers as the kernel does, with the lowest free instance number
+ * (a test that wants it sets it; names otherwise never repeat). */
+static bool fake_reuse_names;
+/* The kernel's one host ID per host NQN and one host NQN per host ID while
+ * any controller holds them (6.5 and later, nvmf_host_add). */
+static bool fake_one_hostid_per_hostnqn;
 static char sysfs[] = "/tmp/nvmfd-msys-XXXXXX";
 
 /* Counts the call in; false when the world cuts it off. */
@@ -162,11 +171,26 @@ _unused_ static void fake_ctrl_put(int n, const char *attr, const char *value)
 	rename(tmp, p);
 }
 
+static bool fake_ctrl_alive(int n);
+
+static int fake_free_number(void)
+{
+	char dir[256];
+	struct stat st;
+
+	for (int i = 0; fake_reuse_names && i < next_ctrl; i++) {
+		ctrl_dir(i, dir, sizeof(dir));
+		if (!fake_ctrl_alive(i) && stat(dir, &st) < 0)
+			return i;
+	}
+	return next_ctrl++;
+}
+
 /* Controller ID with host ID HOSTID ("": the kernel's), live, into *RET_N and NAME. */
 static void fake_ctrl_add(const struct ident *id, const char *hostid, int *ret_n, char *name)
 {
 	char dir[300], p[400], addr[256];
-	int n = next_ctrl++;
+	int n = fake_free_number();
 	static const char *const attrs[] = { "transport", "address", "subsysnqn", "hostnqn", "hostid", "state" };
 	const char *values[ARRAY_SIZE(attrs)] = { id->transport, addr, id->subsysnqn, id->hostnqn,
 						  hostid[0] ? hostid : FAKE_DEFAULT_HOSTID, "live" };
@@ -278,6 +302,30 @@ static struct fake_dc *dc_at(const char *traddr)
 	return NULL;
 }
 
+/* nvmf_host_add's refusal, before the transport looks for a duplicate. */
+static bool host_conflict(const struct ident *id, const char *hostid, struct fabrics_result *ret)
+{
+	for (int i = 0; fake_one_hostid_per_hostnqn && i < next_ctrl; i++) {
+		bool same_nqn, same_id;
+
+		if (!fake_ctrl_alive(i))
+			continue;
+		same_nqn = streq(ctrls[i].id.hostnqn, id->hostnqn);
+		same_id = strcasecmp(ctrls[i].hostid, hostid) == 0;
+		if (same_nqn == same_id)
+			continue;
+		ret->err = -EINVAL;
+		if (same_nqn)
+			snprintf(ret->kernel_log, sizeof(ret->kernel_log),
+				 "nvme_fabrics: found same hostnqn %s but different hostid %s\n", id->hostnqn, hostid);
+		else
+			snprintf(ret->kernel_log, sizeof(ret->kernel_log),
+				 "nvme_fabrics: found same hostid %s but different hostnqn %s\n", hostid, id->hostnqn);
+		return true;
+	}
+	return false;
+}
+
 /* The kernel's answer once the hangs and refusals a test set up have had their say. */
 static void connect_locked(const struct fabrics_connect_args *a, struct fabrics_result *ret)
 {
@@ -297,6 +345,8 @@ static void connect_locked(const struct fabrics_connect_args *a, struct fabrics_
 		snprintf(id.subsysnqn, sizeof(id.subsysnqn), "%s", NQN_DISCOVERY);
 	if (fake_world && fake_world->connect_attempt)
 		fake_world->connect_attempt(a, &id);
+	if (host_conflict(&id, a->hostid[0] ? a->hostid : FAKE_DEFAULT_HOSTID, ret))
+		return;
 	if (fake_ctrl_find(&id) >= 0) {
 		ret->err = -EALREADY; /* the kernel's answer to a duplicate */
 	} else if (fake_world && fake_world->connect_refused && fake_world->connect_refused(a, &id, ret)) {
@@ -349,7 +399,9 @@ void __wrap_fabrics_disconnect(const char *ctrl, struct fabrics_result *ret)
 	if (fake_world && fake_world->disconnect_begin)
 		fake_world->disconnect_begin(ctrl);
 	pthread_mutex_lock(&lock);
-	if (fake_ctrl_alive(n)) {
+	if (fake_ctrl_alive(n) && fake_world && fake_world->disconnect_refused && fake_world->disconnect_refused(n, ret)) {
+		/* refused: the controller stays */
+	} else if (fake_ctrl_alive(n)) {
 		fake_ctrl_remove(n);
 		if (fake_world && fake_world->removed)
 			fake_world->removed(n);
@@ -460,6 +512,7 @@ static int fake_setup(void)
 	hang_fails = false;
 	refuse_addr[0] = '\0';
 	fake_world = NULL;
+	fake_reuse_names = fake_one_hostid_per_hostnqn = false;
 	return 0;
 }
 

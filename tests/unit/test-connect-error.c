@@ -104,6 +104,10 @@ static void connect_error_test_kernel_wording(void **state _unused_)
 		{ "nvme nvme0: rdma connection establishment failed (-104)", CONNECT_TRANSIENT },
 		{ "nvme nvme0: rdma_resolve_addr failed (-99).", CONNECT_TRANSIENT },
 		{ "nvme nvme0: rdma_resolve_route failed (-110).", CONNECT_TRANSIENT },
+		{ "nvme_fabrics: found same hostnqn " HOST " but different hostid 6f1c1d4e-9e0a-4a4e-8a43-2c7d5e3b9a10",
+		  CONNECT_HOST_CONFLICT },
+		{ "nvme_fabrics: found same hostid 6f1c1d4e-9e0a-4a4e-8a43-2c7d5e3b9a10 but different hostnqn " HOST,
+		  CONNECT_HOST_CONFLICT },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -229,6 +233,23 @@ static void connect_error_test_lines_without_a_controller_name_the_path(void **s
 	assert_non_null(strstr(sel, "src address passed: 192.0.2.2\n"));
 }
 
+/* The kernel's one host ID per host NQN (6.5 and later): the line names the
+ * host NQN; the one about another host is not this connect's. */
+static void connect_error_test_a_host_id_conflict_is_its_own_class(void **state _unused_)
+{
+	const char *log = "nvme_fabrics: found same hostnqn " OTHER_HOST " but different hostid 6f1c1d4e-9e0a-4a4e-8a43-2c7d5e3b9a10\n"
+			  "nvme_fabrics: found same hostnqn " HOST " but different hostid 6f1c1d4e-9e0a-4a4e-8a43-2c7d5e3b9a10\n";
+	char sel[1024], reason[256];
+
+	assert_int_equal(select_lines(log, &path, NULL, NULL, sel, sizeof(sel)), 1);
+	assert_non_null(strstr(sel, HOST " but"));
+	assert_int_equal(connect_classify(-EINVAL, sel, reason, sizeof(reason)), CONNECT_HOST_CONFLICT);
+	assert_false(connect_class_is_permanent(CONNECT_HOST_CONFLICT));
+	assert_non_null(strstr(reason, "one host ID per host NQN"));
+	/* without the line, EINVAL stays what it was */
+	assert_int_equal(connect_classify(-EINVAL, "", reason, sizeof(reason)), CONNECT_INVALID);
+}
+
 /* Addresses compare as addresses: the kernel prints IPv6 in full (%pISp). */
 static void connect_error_test_addresses_compare_as_addresses(void **state _unused_)
 {
@@ -328,6 +349,7 @@ int main(void)
 		cmocka_unit_test(connect_error_test_a_new_controller_is_ours_unless_it_names_another_path),
 		cmocka_unit_test(connect_error_test_a_reused_controller_number_keeps_only_our_words),
 		cmocka_unit_test(connect_error_test_lines_without_a_controller_name_the_path),
+		cmocka_unit_test(connect_error_test_a_host_id_conflict_is_its_own_class),
 		cmocka_unit_test(connect_error_test_addresses_compare_as_addresses),
 		cmocka_unit_test(connect_error_test_a_known_controller_takes_its_own_lines),
 		cmocka_unit_test(connect_error_test_selection_keeps_whole_lines),

@@ -26,6 +26,7 @@
 /* What host_inventory() writes into the host entry; setup() resets them. */
 static const char *inv_backoff = "{initial: 10ms, max: 50ms}";
 static const char *inv_hostnqn = HOSTNQN;
+static bool opt_disconnect_on_stop;
 
 static void add_ctrl(const char *transport, const char *traddr, const char *trsvcid, const char *nqn, char *name)
 {
@@ -38,6 +39,7 @@ static int setup(void **state _unused_)
 		return -1;
 	inv_backoff = "{initial: 10ms, max: 50ms}";
 	inv_hostnqn = HOSTNQN;
+	opt_disconnect_on_stop = false;
 	return 0;
 }
 
@@ -73,7 +75,8 @@ static void start(struct run *r, const char *connect_lines)
 	const struct inv_host *h;
 	struct inventory *inv = host_inventory(connect_lines, &h);
 	struct host_identity id = { .hostnqn = HOSTNQN };
-	struct manager_options o = { .sysfs = sysfs, .audit_interval = 20 * USEC_PER_MSEC, .stuck_after = 300 * USEC_PER_MSEC };
+	struct manager_options o = { .sysfs = sysfs, .audit_interval = 20 * USEC_PER_MSEC, .stuck_after = 300 * USEC_PER_MSEC,
+				     .disconnect_on_stop = opt_disconnect_on_stop };
 
 	assert_int_equal(sd_event_new(&r->loop), 0);
 	assert_int_equal(manager_new(r->loop, inv, h, &id, &o, &r->m), 0);
@@ -761,6 +764,208 @@ static void manager_test_a_log_that_never_reads_is_tried_at_intervals(void **sta
 	stop(&r);
 }
 
+/* ---------------------------------------------------------------------- */
+/* the kernel's names and refusals as they are */
+
+/* Disconnects block until the test writes to disconnect_gate; the first one's name is kept. */
+static int disconnect_gate[2] = { -1, -1 };
+static char first_disconnect[32];
+static void disconnect_waits(const char *ctrl)
+{
+	char c;
+
+	pthread_mutex_lock(&lock);
+	if (!first_disconnect[0])
+		snprintf(first_disconnect, sizeof(first_disconnect), "%s", ctrl);
+	pthread_mutex_unlock(&lock);
+	if (read(disconnect_gate[0], &c, 1) < 0)
+		return;
+}
+static const struct fake_world gated_disconnects = { .disconnect_begin = disconnect_waits };
+
+static int ctrl_of(struct run *r, const char *nqn, char *name)
+{
+	struct json_object *st = manager_status_json(r->m), *paths = json_object_object_get(st, "paths");
+	int found = -1;
+
+	for (size_t i = 0; i < json_object_array_length(paths); i++) {
+		struct json_object *p = json_object_array_get_idx(paths, i);
+		const char *c = json_object_get_string(json_object_object_get(p, "controller"));
+
+		if (c && streq_ptr(json_object_get_string(json_object_object_get(p, "subsysnqn")), nqn)) {
+			snprintf(name, 32, "%s", c);
+			found = ctrl_number(c);
+		}
+	}
+	json_object_put(st);
+	return found;
+}
+
+/* A disconnect that waited in its lane while its controller went (the
+ * kernel's ctrl_loss_tmo) and the kernel gave the name to the next
+ * controller it made: that controller, nvme-cli's here, stays. */
+static void manager_test_a_queued_disconnect_never_hits_a_reused_name(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	char c1[32], c2[32], theirs[32];
+	int queued;
+	struct run r;
+
+	fake_reuse_names = true;
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s2");
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	settle(&r, 2);
+	assert_true(ctrl_of(&r, "nqn.2020-09.com.example:s1", c1) >= 0);
+	assert_true(ctrl_of(&r, "nqn.2020-09.com.example:s2", c2) >= 0);
+	assert_int_equal(pipe(disconnect_gate), 0);
+	first_disconnect[0] = '\0';
+	fake_world = &gated_disconnects;
+	reload_to(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009, subsystems: [nqn.2020-09.com.example:none]}\n", HOSTNQN, "");
+	RUN_UNTIL(&r, first_disconnect[0], 1000);
+	spin(&r, 50);
+	/* the one still queued goes by itself, and its name is taken at once */
+	queued = streq(first_disconnect, c1) ? ctrl_number(c2) : ctrl_number(c1);
+	pthread_mutex_lock(&lock);
+	fake_ctrl_remove(queued);
+	pthread_mutex_unlock(&lock);
+	add_ctrl("tcp", "192.0.2.1", "4420", "nqn.2020-09.com.example:s9", theirs);
+	assert_int_equal(ctrl_number(theirs), queued);
+	assert_int_equal(write(disconnect_gate[1], "xx", 2), 2);
+	RUN_UNTIL(&r, count_state(&r, "io", NULL) == 0, 2000);
+	spin(&r, 100);
+	assert_true(fake_ctrl_alive(queued)); /* nvme-cli's */
+	assert_int_equal(count_state(&r, "io", NULL), 0);
+	stop(&r);
+	close(disconnect_gate[0]);
+	close(disconnect_gate[1]);
+}
+
+/* A disconnect the kernel refuses (EBUSY: the controller never started) is
+ * not taken as done: the path stays disconnecting and asks again. */
+static int disconnect_refusals_left;
+static bool disconnect_busy(int n _unused_, struct fabrics_result *ret)
+{
+	if (disconnect_refusals_left <= 0)
+		return false;
+	disconnect_refusals_left--;
+	ret->err = -EBUSY;
+	return true;
+}
+static const struct fake_world busy_disconnects = { .disconnect_refused = disconnect_busy };
+
+static void manager_test_a_refused_disconnect_is_tried_again(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	char c1[32];
+	int n;
+	struct run r;
+
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	settle(&r, 1);
+	n = ctrl_of(&r, "nqn.2020-09.com.example:s1", c1);
+	assert_true(n >= 0);
+	fake_world = &busy_disconnects;
+	disconnect_refusals_left = 2;
+	n_disconnects = 0;
+	reload_to(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009, subsystems: [nqn.2020-09.com.example:none]}\n", HOSTNQN, "");
+	RUN_UNTIL(&r, count_state(&r, "io", NULL) == 0, 2000);
+	spin(&r, 100);
+	assert_false(fake_ctrl_alive(n));
+	assert_int_equal(n_disconnects, 3);
+	assert_int_equal(count_state(&r, "io", NULL), 0);
+	stop(&r);
+}
+
+/* With disconnect_on_stop the stop ends when the last controller is gone,
+ * not when as many disconnects have returned; a reload meanwhile is refused. */
+static bool stopped_flag;
+static void on_stopped(void *userdata _unused_)
+{
+	stopped_flag = true;
+}
+
+static void manager_test_a_stop_waits_for_every_controller(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	const struct inv_host *h;
+	struct inventory *inv;
+	struct host_identity id = { .hostnqn = HOSTNQN };
+	int alive = 0;
+	struct run r;
+
+	opt_disconnect_on_stop = true;
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s2");
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	settle(&r, 2);
+	fake_world = &busy_disconnects;
+	disconnect_refusals_left = 2;
+	stopped_flag = false;
+	manager_stop(r.m, on_stopped, NULL);
+	inv = host_inventory("      - {traddr: 192.0.2.1, trsvcid: 8009}\n", &h);
+	assert_int_equal(manager_reload(r.m, inv, h, &id), -ESHUTDOWN);
+	RUN_UNTIL(&r, stopped_flag, 3000);
+	assert_true(stopped_flag);
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < next_ctrl; i++)
+		alive += fake_ctrl_alive(i);
+	pthread_mutex_unlock(&lock);
+	assert_int_equal(alive, 0);
+	stop(&r);
+}
+
+static void disconnect_slowly(const char *ctrl _unused_)
+{
+	usleep(30000);
+}
+static const struct fake_world slow_disconnects = { .disconnect_begin = disconnect_slowly };
+
+/* The fake kernel's controllers with host ID HOSTID (NULL: all). */
+static int alive_with_hostid(const char *hostid)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < next_ctrl; i++)
+		n += fake_ctrl_alive(i) && (!hostid || streq(ctrls[i].hostid, hostid));
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/* The kernel takes one host ID per host NQN while a controller holds it
+ * (6.5 and later): a new host ID reaches every path although the first
+ * connects as the new host are refused while the old controllers remain. */
+static void manager_test_a_new_host_id_reaches_every_path_past_the_kernels_refusals(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	struct run r;
+	int ms;
+
+	fake_one_hostid_per_hostnqn = true;
+	fake_world = &slow_disconnects; /* the first connects as the new host come while old controllers remain */
+	inv_backoff = "{initial: 10ms, max: 60s}";
+	for (int i = 1; i <= 4; i++) {
+		char nqn[64];
+
+		snprintf(nqn, sizeof(nqn), "nqn.2020-09.com.example:s%d", i);
+		lists(a, 2, "192.0.2.1", "4420", nqn);
+	}
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	settle(&r, 4);
+	reload_to(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n", HOSTNQN, "00000000-0000-0000-0000-0000000000aa");
+	ms = RUN_UNTIL(&r, alive_with_hostid("00000000-0000-0000-0000-0000000000aa") == 5 &&
+				   count_state(&r, "io", "live") == 4,
+		       3000);
+	assert_true(ms >= 0);
+	assert_int_equal(alive_with_hostid(NULL), 5);
+	assert_int_equal(count_state(&r, "io", "failed"), 0);
+	assert_int_equal(count_state(&r, "discovery", "live"), 1);
+	assert_int_equal(count_field(&r, "persistent", "false"), 0); /* no fall back to one-shot discovery */
+	stop(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -777,6 +982,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_log_reads_coalesce, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_failed_log_read_is_tried_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_log_that_never_reads_is_tried_at_intervals, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_queued_disconnect_never_hits_a_reused_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_refused_disconnect_is_tried_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_stop_waits_for_every_controller, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_new_host_id_reaches_every_path_past_the_kernels_refusals, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(manager_test_reload_narrows_and_widens_the_filter, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_reload_moves_to_a_new_host_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_referrals_survive_rereads, setup, teardown),

@@ -219,6 +219,15 @@ static void reconcile_test_unlisted_paths_follow_on_removed(void **state _unused
 	assert_int_equal(plan.paths[2].why, RC_WHY_UNLISTED);
 	rc_plan_free(&plan);
 
+	/* under a new host ID, kept and moved to it with its discovery controller */
+	world_load(&w, "      - {traddr: 192.0.2.1, trsvcid: 8009, on_removed: keep}\n");
+	assert_int_equal(reconcile(w.h, HOSTNQN, "00000000-0000-0000-0000-00000000000f", w.paths, w.n, &plan), 0);
+	assert_int_equal(plan.paths[0].verdict, RC_REINIT);
+	assert_int_equal(plan.paths[2].verdict, RC_REINIT);
+	assert_int_equal(plan.paths[2].why, RC_WHY_HOSTID);
+	assert_int_equal(plan.paths[2].parent, dc);
+	rc_plan_free(&plan);
+
 	/* kept only while its filter still takes it */
 	world_load(&w, "      - {traddr: 192.0.2.1, trsvcid: 8009, on_removed: keep, subsystems: [nqn.2020-09.com.example:a]}\n");
 	run(&w, &plan);
