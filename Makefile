@@ -24,7 +24,7 @@ DESTDIR ?=
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := libnvme json-c libudev yaml-0.1 libkmod libsystemd libibverbs librdmacm
+PKGS := libnvme json-c libudev yaml-0.1 libkmod libsystemd libibverbs librdmacm libcrypto
 TEST_PKGS := cmocka
 
 WARN := -Wall -Wextra -Wformat=2 -Wswitch-enum -Wmissing-prototypes -Wstrict-prototypes \

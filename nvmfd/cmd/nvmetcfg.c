@@ -21,6 +21,7 @@
 #include "inventory/inventory.h"
 #include "base/macro.h"
 #include "kernel/modules.h"
+#include "target/identity.h"
 #include "target/nvmet.h"
 #include "kernel/rdmacm.h"
 
@@ -185,6 +186,34 @@ static int read_live(const struct args *a, bool empty_ok, struct nvmet_tree *ret
 	return r;
 }
 
+/* What nvmetcfg sets where entry T gives no identity (target/identity.h), as
+ * comments: the printed entry still loads. */
+static void print_derived(const struct inv_target *t)
+{
+	bool said = false;
+
+	for (size_t s = 0; s < t->n_subsystems; s++) {
+		const struct inv_subsystem *sub = &t->subsystems[s];
+		char serial[NVMET_SERIAL_LEN], uuid[NVMET_ID_LEN], nguid[NVMET_ID_LEN];
+
+		/* the subsystem (N 0) first, then its namespaces */
+		for (size_t n = 0; n <= sub->n_namespaces; n++) {
+			const struct inv_namespace *ns = n ? &sub->namespaces[n - 1] : NULL;
+
+			if (ns ? ns->uuid && ns->nguid : sub->serial != NULL)
+				continue;
+			if (!said)
+				printf("# identities derived where the entry gives none (the same on every machine and boot):\n");
+			said = true;
+			if (!ns && nvmet_derive_serial(sub->nqn, serial) == 0)
+				printf("#   %s: serial %s\n", sub->nqn, serial);
+			else if (ns && nvmet_derive_ns_ids(sub->nqn, ns->nsid, uuid, nguid) == 0)
+				printf("#   %s namespace %u: uuid %s, nguid %s\n", sub->nqn, ns->nsid,
+				       ns->uuid ? ns->uuid : uuid, ns->nguid ? ns->nguid : nguid);
+		}
+	}
+}
+
 static int cmd_check(const struct args *a)
 {
 	struct inventory *inv = NULL;
@@ -195,6 +224,7 @@ static int cmd_check(const struct args *a)
 	if (r < 0)
 		return r;
 	inventory_print_target(stdout, t);
+	print_derived(t);
 	r = inventory_check_target_keys(inv, t, &d);
 	diags_print(&d, stderr);
 	diags_clear(&d);
@@ -370,8 +400,9 @@ static int cmd_converge(const struct args *a, bool apply, bool clear)
 		goto out;
 	nvmet_plan_print(stdout, &relisten);
 	nvmet_plan_print(stdout, &plan);
-	if (plan.n + relisten.n == 0)
-		printf("nothing to do: %s/nvmet is as the entry says\n", a->root);
+	if (plan.n - plan.n_notes + relisten.n == 0)
+		printf("nothing to do: %s/nvmet is as the entry says%s\n", a->root,
+		       plan.n_notes ? " (but for the identities noted, which stay as hosts know them)" : "");
 	r = 0;
 	if (apply && relisten.n) {
 		fflush(stdout);

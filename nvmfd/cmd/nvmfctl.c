@@ -2,7 +2,8 @@
 /*
  * nvmfctl: nvmfd's command-line client, over its control socket.
  *
- *   nvmfctl [--socket PATH] status [--json] | discover [TARGET] | reconnect [PATH|--all] | reload |
+ *   nvmfctl [--socket PATH] status [--json] | discover [TARGET] | reconnect [PATH|--all] |
+ *           rescan [PATH|--all] | reload |
  *           owns nvmeN | iopolicy nvme-subsysN|NQN
  *   nvmfctl [-c FILE] [--host NAME] doctor [TARGET] [--json]
  */
@@ -31,6 +32,7 @@ static void usage(FILE *f)
 		"  status [--json]          every path: target, subsystem, address, controller, state, namespaces\n"
 		"  discover [TARGET]        read the discovery logs again (all, or TARGET's)\n"
 		"  reconnect [PATH|--all]   connect now what waits in backoff (PATH: a subsystem NQN, address or nvmeN)\n"
+		"  rescan [PATH|--all]      ask the kernel to scan a live path's namespaces again (after one was lost)\n"
 		"  reload                   read the inventory again and apply the difference\n"
 		"  owns nvmeN               NVMFD_OWNED=1 if nvmfd manages that controller, else 0 (for udev)\n"
 		"  iopolicy nvme-subsysN|NQN\n"
@@ -86,15 +88,25 @@ static void print_status(struct json_object *status)
 					snprintf(nsbuf + len, sizeof(nsbuf) - len, "%s%s", len ? "," : "",
 						 json_object_get_string(json_object_array_get_idx(ns, k)));
 				}
-			char retry[16] = "-";
+			char retry[16] = "-", state[40];
+			struct json_object *lost = json_object_object_get(p, "namespaces_lost");
+			size_t n_lost = lost ? json_object_array_length(lost) : 0;
 
 			if (next)
 				snprintf(retry, sizeof(retry), "%.1fs", atof(next) / 1000);
+			/* a live path that lost namespaces is not whole */
+			snprintf(state, sizeof(state), "%s%s",
+				 json_object_get_boolean(json_object_object_get(p, "stuck")) ? "stuck" : strempty(str(p, "state")),
+				 n_lost ? "-lost" : "");
 			printf("%-10s %-44s %-5s %-22s %-7s %-10s %-12s %4s %-8s %s\n", str(p, "target") ? str(p, "target") : "-",
 			       strempty(str(p, "subsysnqn")), strempty(str(p, "transport")), addr,
-			       str(p, "controller") ? str(p, "controller") : "-",
-			       json_object_get_boolean(json_object_object_get(p, "stuck")) ? "stuck" : strempty(str(p, "state")),
-			       nsbuf[0] ? nsbuf : "-", strempty(str(p, "reconnects")), retry, err ? err : "");
+			       str(p, "controller") ? str(p, "controller") : "-", state, nsbuf[0] ? nsbuf : "-",
+			       strempty(str(p, "reconnects")), retry, err ? err : "");
+			for (size_t k = 0; k < n_lost; k++)
+				printf("%-10s   lost %s%s%s (nvmfctl rescan %s to scan again)\n", "",
+				       json_object_get_string(json_object_array_get_idx(lost, k)),
+				       str(p, "namespaces_lost_reason") ? ": " : "", strempty(str(p, "namespaces_lost_reason")),
+				       strempty(str(p, "controller")));
 		}
 	}
 }
@@ -204,13 +216,13 @@ int main(int argc, char **argv)
 	if (streq(cmd, "doctor") && optind >= argc)
 		return run_doctor(socket_path, config, host, arg, json);
 	if (optind < argc || (!streq(cmd, "status") && !streq(cmd, "discover") && !streq(cmd, "reconnect") &&
-			      !streq(cmd, "reload") && !streq(cmd, "owns") && !streq(cmd, "iopolicy")) ||
+			      !streq(cmd, "rescan") && !streq(cmd, "reload") && !streq(cmd, "owns") && !streq(cmd, "iopolicy")) ||
 	    ((streq(cmd, "owns") || streq(cmd, "iopolicy")) && !arg)) {
 		usage(stderr);
 		return 2;
 	}
-	if (streq(cmd, "reconnect") && !arg && !all) {
-		fprintf(stderr, "nvmfctl: reconnect takes a path (subsystem NQN, address or nvmeN) or --all\n");
+	if ((streq(cmd, "reconnect") || streq(cmd, "rescan")) && !arg && !all) {
+		fprintf(stderr, "nvmfctl: %s takes a path (subsystem NQN, address or nvmeN) or --all\n", cmd);
 		return 2;
 	}
 
@@ -253,6 +265,8 @@ int main(int argc, char **argv)
 			print_status(status);
 	} else if (streq(cmd, "reconnect")) {
 		printf("%s path(s) reconnecting\n", strempty(str(reply, "kicked")));
+	} else if (streq(cmd, "rescan")) {
+		printf("%s path(s) scanning their namespaces\n", strempty(str(reply, "rescanned")));
 	} else if (streq(cmd, "discover")) {
 		printf("%s discovery log(s) being read\n", strempty(str(reply, "reading")));
 	} else if (streq(cmd, "owns")) {

@@ -80,10 +80,12 @@ void api_handle(struct manager *m, api_reload_t reload, void *userdata, struct j
 		const char *pol = manager_iopolicy(m, arg);
 
 		json_object_object_add(*reply, "iopolicy", pol ? json_object_new_string(pol) : NULL);
+	} else if (streq_ptr(cmd, "rescan")) {
+		json_object_object_add(*reply, "rescanned", json_object_new_int((int)manager_rescan(m, arg)));
 	} else if (streq_ptr(cmd, "discover")) {
 		json_object_object_add(*reply, "reading", json_object_new_int((int)manager_rediscover(m, arg)));
 	} else {
 		json_object_put(*reply);
-		*reply = error_reply("unknown command (status, reconnect, discover, reload, owns, iopolicy)");
+		*reply = error_reply("unknown command (status, reconnect, rescan, discover, reload, owns, iopolicy)");
 	}
 }

@@ -198,6 +198,7 @@ void mpath_free(struct mpath *p)
 	sd_event_source_disable_unref(p->disconnect_retry);
 	disc_log_free(&p->log);
 	free(p->namespaces);
+	free(p->lost);
 	free(p);
 }
 

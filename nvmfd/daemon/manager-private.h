@@ -78,6 +78,9 @@ struct mpath {
 	uint64_t log_seq;      /* when it was taken in */
 	/* I/O */
 	char *namespaces;      /* "nvme1n1 nvme1n2", sorted; NULL: none */
+	char *lost;            /* namespaces the kernel dropped while the controller stayed live; NULL: none */
+	unsigned lost_total;   /* namespaces lost since the path began */
+	char lost_reason[256]; /* the kernel's word on the last one */
 	usec_t last_connect_time;
 	/* the local link and the probes */
 	bool link_checked;
@@ -109,6 +112,9 @@ struct manager {
 	struct rdma_view rdma;
 	struct mpath *paths;
 	uint64_t next_id;
+	/* the kernel's lines of the controller that last lost a namespace, read once for a burst */
+	char loss_ctrl[32], loss_lines[4096];
+	usec_t loss_at;
 	uint64_t log_seq;      /* counts the logs taken in that changed something */
 	unsigned reconciles;   /* rounds run, for status */
 	size_t too_deep;       /* referrals the last round did not follow */

@@ -130,6 +130,37 @@ unsigned manager_kick(struct manager *m, const char *filter)
 	return n;
 }
 
+unsigned manager_rescan(struct manager *m, const char *filter)
+{
+	unsigned n = 0;
+
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		struct log_ctx ctx = mpath_ctx(p);
+		char name[512];
+		int r;
+
+		if (p->discovery || p->fsm.state != PATH_LIVE || !p->fsm.ctrl[0])
+			continue;
+		if (filter && !streq(filter, p->ident.subsysnqn) && !streq(filter, p->ident.traddr) &&
+		    !streq(filter, p->fsm.ctrl))
+			continue;
+		r = sysfs_ctrl_rescan(m->opts.sysfs, p->fsm.ctrl);
+		if (r < 0) {
+			log_full(LOG_WARNING, &ctx, "%s: asking %s to scan its namespaces: %s", mpath_name(p, name, sizeof(name)),
+				 p->fsm.ctrl, strerror(-r));
+			continue;
+		}
+		/* the admin has looked: what comes back is news, what does not is no longer lost */
+		log_full(LOG_NOTICE, &ctx, "%s: %s asked to scan its namespaces%s%s", mpath_name(p, name, sizeof(name)),
+			 p->fsm.ctrl, p->lost ? "; no longer counted lost: " : "", strempty(p->lost));
+		free(p->lost);
+		p->lost = NULL;
+		n++;
+	}
+	update_status(m);
+	return n;
+}
+
 unsigned manager_rediscover(struct manager *m, const char *filter)
 {
 	unsigned n = 0;
@@ -159,11 +190,11 @@ static struct json_object *str_or_null(const char *s)
 	return s && s[0] ? json_object_new_string(s) : NULL;
 }
 
-static struct json_object *namespaces_json(const struct mpath *p)
+static struct json_object *words_json(const char *list)
 {
 	struct json_object *ns = json_object_new_array();
 
-	for (const char *s = strempty(p->namespaces); *s;) {
+	for (const char *s = strempty(list); *s;) {
 		size_t len = strcspn(s, " ");
 
 		json_object_array_add(ns, json_object_new_string_len(s, (int)len));
@@ -215,7 +246,13 @@ static struct json_object *path_json(const struct manager *m, const struct mpath
 	json_object_object_add(o, "state", json_object_new_string(path_state_to_string(p->fsm.state)));
 	json_object_object_add(o, "stuck", json_object_new_boolean(p->fsm.stuck));
 	json_object_object_add(o, "controller", str_or_null(p->fsm.ctrl));
-	json_object_object_add(o, "namespaces", namespaces_json(p));
+	json_object_object_add(o, "namespaces", words_json(p->namespaces));
+	if (!p->discovery) {
+		/* dropped by the kernel while the controller stayed live: the path is not whole */
+		json_object_object_add(o, "namespaces_lost", words_json(p->lost));
+		json_object_object_add(o, "namespaces_lost_total", json_object_new_int((int)p->lost_total));
+		json_object_object_add(o, "namespaces_lost_reason", str_or_null(p->lost ? p->lost_reason : NULL));
+	}
 	json_object_object_add(o, "reconnects", json_object_new_int((int)p->fsm.reconnects));
 	json_object_object_add(o, "attempts", json_object_new_int((int)p->fsm.attempts));
 	json_object_object_add(o, "last_error", str_or_null(p->fsm.last_error));

@@ -5,12 +5,14 @@
  * namespaces, and the audit of controller states, for which no event comes.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/macro.h"
 #include "core/uevent.h"
 #include "daemon/manager-private.h"
+#include "kernel/kmsg.h"
 
 /* ---------------------------------------------------------------------- */
 /* namespaces */
@@ -45,6 +47,146 @@ void mpath_read_namespaces(struct mpath *p)
  * subsystem's paths are read: 64 paths connecting would otherwise read every
  * path's namespaces 64 times over, on the loop, while the kernel connects.
  */
+/* Whether the space-separated LIST holds WORD. */
+static bool list_has(const char *list, const char *word)
+{
+	size_t len = strlen(word);
+
+	for (const char *s = list; s && *s;) {
+		const char *end = strchrnul(s, ' ');
+
+		if ((size_t)(end - s) == len && strncmp(s, word, len) == 0)
+			return true;
+		s = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+/* LIST without WORD (freed when it becomes empty). */
+static void list_drop(char **list, const char *word)
+{
+	size_t len = strlen(word), n = 0;
+	char *out;
+
+	if (!list_has(*list, word))
+		return;
+	out = *list;
+	for (const char *s = *list; *s;) {
+		const char *end = strchrnul(s, ' ');
+		size_t w = (size_t)(end - s);
+
+		if (w != len || strncmp(s, word, len) != 0) {
+			if (n)
+				out[n++] = ' ';
+			memmove(out + n, s, w);
+			n += w;
+		}
+		s = *end ? end + 1 : end;
+	}
+	out[n] = '\0';
+	if (!n) {
+		free(*list);
+		*list = NULL;
+	}
+}
+
+/* The kernel's last word on NS of P's controller ("nvme nvme1: identifiers
+ * changed for nsid 1"), from /dev/kmsg; empty when it said none. Reads what
+ * the ring holds without waiting: a loss is rare, and said at once. */
+static void namespace_loss_reason(const struct mpath *p, const char *ns, char *buf, size_t size)
+{
+	struct manager *m = p->m;
+	char prefix[48], nsid[24], lines[sizeof(m->loss_lines)];
+	const char *const words[] = { prefix, NULL };
+	const char *n = strrchr(ns, 'n');
+	usec_t t = manager_now(m);
+
+	buf[0] = '\0';
+	if (!n)
+		return;
+	snprintf(prefix, sizeof(prefix), "nvme %s: ", p->fsm.ctrl);
+	snprintf(nsid, sizeof(nsid), "nsid %s", n + 1);
+	/* A target that drops 100 namespaces: the ring read once for them all. */
+	if (!streq(m->loss_ctrl, p->fsm.ctrl) || t - m->loss_at > USEC_PER_SEC) {
+		int fd = kmsg_open_all(NULL);
+
+		m->loss_lines[0] = '\0';
+		if (fd >= 0)
+			kmsg_collect(fd, words, m->loss_lines, sizeof(m->loss_lines));
+		snprintf(m->loss_ctrl, sizeof(m->loss_ctrl), "%s", p->fsm.ctrl);
+		m->loss_at = t;
+	}
+	memcpy(lines, m->loss_lines, sizeof(lines));
+	for (char *line = lines, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+		const char *w, *msg;
+
+		nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		w = strstr(line, nsid);
+		msg = strstr(line, prefix);
+		if (w && msg && (w[strlen(nsid)] < '0' || w[strlen(nsid)] > '9'))
+			snprintf(buf, size, "%s", msg + strlen(prefix)); /* the last one said */
+	}
+}
+
+/*
+ * Namespace NS went away from live path P while its controller stays live:
+ * the kernel dropped it (its identity changed, the target removed it). Not
+ * when the controller itself is going (its namespaces go first). nvmfd does
+ * not scan again by itself: a changed identity may mean other data, so the
+ * admin decides (nvmfctl rescan).
+ */
+static void namespace_lost(struct mpath *p, const char *ns)
+{
+	struct log_ctx ctx = mpath_ctx(p);
+	char state[24], name[512], *grown;
+
+	if (p->fsm.state != PATH_LIVE || sysfs_ctrl_state(p->m->opts.sysfs, p->fsm.ctrl, state, sizeof(state)) < 0 ||
+	    !streq(state, "live") || list_has(p->lost, ns))
+		return;
+	if (asprintf(&grown, "%s%s%s", strempty(p->lost), p->lost ? " " : "", ns) < 0)
+		return;
+	free(p->lost);
+	p->lost = grown;
+	p->lost_total++;
+	namespace_loss_reason(p, ns, p->lost_reason, sizeof(p->lost_reason));
+	log_full(LOG_WARNING, &ctx, "%s: namespace %s lost while %s stays live%s%s%s; nvmfctl rescan %s asks the kernel to scan again",
+		 mpath_name(p, name, sizeof(name)), ns, p->fsm.ctrl, p->lost_reason[0] ? " (kernel: " : "",
+		 p->lost_reason, p->lost_reason[0] ? ")" : "", p->fsm.ctrl);
+	update_status(p->m);
+}
+
+/* What went from P's namespaces and what came back, NOW against the list before. */
+static void namespaces_compare(struct mpath *p, const char *now)
+{
+	char word[64];
+
+	for (const char *s = strempty(p->namespaces); *s;) {
+		size_t len = strcspn(s, " ");
+
+		if (len < sizeof(word)) {
+			memcpy(word, s, len);
+			word[len] = '\0';
+			if (!list_has(now, word))
+				namespace_lost(p, word);
+		}
+		s += len;
+		s += strspn(s, " ");
+	}
+	for (const char *s = strempty(now); *s && p->lost;) {
+		size_t len = strcspn(s, " ");
+
+		if (len < sizeof(word)) {
+			memcpy(word, s, len);
+			word[len] = '\0';
+			list_drop(&p->lost, word);
+		}
+		s += len;
+		s += strspn(s, " ");
+	}
+}
+
 void refresh_namespaces(struct manager *m, const char *ns, bool added)
 {
 	char nqn[224] = "";
@@ -58,6 +200,8 @@ void refresh_namespaces(struct manager *m, const char *ns, bool added)
 			continue;
 		if (!namespaces_changed(p, &now))
 			continue;
+		/* all that went and came since the last read: one event may stand for many */
+		namespaces_compare(p, now);
 		free(p->namespaces);
 		p->namespaces = now;
 		if (ns) {

@@ -54,6 +54,11 @@ const char *manager_iopolicy(struct manager *m, const char *nqn);
  * subsysnqn, traddr or controller equals FILTER. Returns how many. */
 unsigned manager_kick(struct manager *m, const char *filter);
 
+/* Ask the kernel to scan the namespaces of each live I/O path again (all, or
+ * those whose subsysnqn, traddr or controller equals FILTER): what was lost
+ * and comes back is said; the lost list is cleared (the admin decided). */
+unsigned manager_rescan(struct manager *m, const char *filter);
+
 /* Re-read the discovery logs of the endpoints (all, or those of target FILTER). */
 unsigned manager_rediscover(struct manager *m, const char *filter);
 

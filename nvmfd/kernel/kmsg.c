@@ -22,6 +22,13 @@ int kmsg_open(const char *path)
 	return fd;
 }
 
+int kmsg_open_all(const char *path)
+{
+	int fd = open(path ? path : "/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
 /*
  * Room for N more bytes after the OFF bytes of BUF, made by dropping its
  * oldest lines: a connect's own lines come last, when it fails, after

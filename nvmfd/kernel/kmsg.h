@@ -12,6 +12,8 @@
 
 /* A reader positioned at the end of the log, or -errno (no /dev/kmsg: fine to ignore). */
 int kmsg_open(const char *path);
+/* A reader of all the ring still holds (what was said before), or -errno. */
+int kmsg_open_all(const char *path);
 
 /*
  * Append to BUF the messages logged since, one per line, that contain one of

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,22 @@ int sysfs_ctrl_state(const char *sysfs, const char *name, char *buf, size_t size
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/class/nvme/%s", sysfs, name) >= sizeof(dir))
 		return -ENAMETOOLONG;
 	return read_attr(dir, "state", buf, size);
+}
+
+int sysfs_ctrl_rescan(const char *sysfs, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, r = 0;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/class/nvme/%s/rescan_controller", sysfs, name) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, "1", 1) != 1)
+		r = errno ? -errno : -EIO;
+	close(fd);
+	return r;
 }
 
 int sysfs_ns_subsysnqn(const char *sysfs, const char *ns, char *buf, size_t size)

@@ -34,6 +34,10 @@ int sysfs_ctrl_read(const char *sysfs, const char *name, struct ctrl_info *ret);
 /* Controller NAME's state alone (one read: the idle audit's); -ENOENT when gone. */
 int sysfs_ctrl_state(const char *sysfs, const char *name, char *buf, size_t size);
 
+/* Ask controller NAME to scan its namespaces again (rescan_controller: the
+ * kernel queues the scan and returns at once). */
+int sysfs_ctrl_rescan(const char *sysfs, const char *name);
+
 /* The subsystem NQN of namespace block device NS (nvme2n1). */
 int sysfs_ns_subsysnqn(const char *sysfs, const char *ns, char *buf, size_t size);
 

@@ -15,6 +15,7 @@
 
 #include "base/arena.h"
 #include "base/macro.h"
+#include "target/identity.h"
 
 #define CONFIGFS_MAGIC 0x62656570
 
@@ -79,7 +80,7 @@ static int obj_set(struct nvmet_tree *t, struct nvmet_obj *o, const char *name, 
 		return -ENOMEM;
 	if (o->n_attrs == MAX_ATTRS)
 		return -E2BIG;
-	o->attrs[o->n_attrs++] = (struct nvmet_attr){ name, value, secret_from };
+	o->attrs[o->n_attrs++] = (struct nvmet_attr){ .name = name, .value = value, .secret_from = secret_from };
 	return 0;
 }
 
@@ -125,6 +126,38 @@ static int read_key(const struct inventory *inv, const char *path, struct inv_lo
 	}
 	*ret = arena_strdup(a, buf);
 	return *ret ? 0 : -ENOMEM;
+}
+
+/* The attribute just set on O is a derived identity. */
+static int obj_set_derived(struct nvmet_tree *t, struct nvmet_obj *o, const char *name, const char *value)
+{
+	int r = obj_set(t, o, name, arena_strdup(t->arena, value), NULL);
+
+	if (r == 0)
+		o->attrs[o->n_attrs - 1].derived = true;
+	return r;
+}
+
+static int derive_serial(struct nvmet_tree *t, struct nvmet_obj *o, const char *nqn)
+{
+	char serial[NVMET_SERIAL_LEN];
+	int r = nvmet_derive_serial(nqn, serial);
+
+	return r < 0 ? r : obj_set_derived(t, o, "attr_serial", serial);
+}
+
+/* Namespace NS's UUID and NGUID, the inventory's or derived. */
+static int derive_ns_ids(struct nvmet_tree *t, struct nvmet_obj *x, const char *nqn, const struct inv_namespace *ns)
+{
+	char uuid[NVMET_ID_LEN], nguid[NVMET_ID_LEN];
+	int r = nvmet_derive_ns_ids(nqn, ns->nsid, uuid, nguid);
+
+	if (r < 0)
+		return r;
+	r = ns->uuid ? obj_set(t, x, "device_uuid", ns->uuid, NULL) : obj_set_derived(t, x, "device_uuid", uuid);
+	if (r == 0)
+		r = ns->nguid ? obj_set(t, x, "device_nguid", ns->nguid, NULL) : obj_set_derived(t, x, "device_nguid", nguid);
+	return r;
 }
 
 int nvmet_tree_from_target(const struct inventory *inv, const struct inv_target *tg, struct diags *diags,
@@ -174,18 +207,16 @@ int nvmet_tree_from_target(const struct inventory *inv, const struct inv_target 
 
 		if (!o || obj_set(&t, o, "attr_allow_any_host", sub->allow_any_host ? "1" : "0", NULL) < 0)
 			goto oom;
-		if (sub->serial && obj_set(&t, o, "attr_serial", sub->serial, NULL) < 0)
+		if (sub->serial ? obj_set(&t, o, "attr_serial", sub->serial, NULL) < 0 : derive_serial(&t, o, sub->nqn) < 0)
 			goto oom;
 		for (size_t n = 0; n < sub->n_namespaces; n++) {
 			const struct inv_namespace *ns = &sub->namespaces[n];
 			struct nvmet_obj *x = tree_add(&t, NVMET_NAMESPACE, fmt(t.arena, "%s/namespaces/%u", spath, ns->nsid),
 						       NULL, spath);
 
-			if (!x || obj_set(&t, x, "device_path", ns->device_path, NULL) < 0)
-				goto oom;
-			if (ns->uuid && obj_set(&t, x, "device_uuid", ns->uuid, NULL) < 0)
-				goto oom;
-			if (ns->nguid && obj_set(&t, x, "device_nguid", ns->nguid, NULL) < 0)
+			/* the identity before the namespace is enabled: the kernel takes it only then */
+			if (!x || obj_set(&t, x, "device_path", ns->device_path, NULL) < 0 ||
+			    derive_ns_ids(&t, x, sub->nqn, ns) < 0)
 				goto oom;
 			if (obj_set(&t, x, "enable", ns->enabled ? "1" : "0", NULL) < 0)
 				goto oom;
@@ -291,6 +322,10 @@ static void read_attrs(struct reader *rd, struct nvmet_obj *o, const char *dir)
 			continue;
 		buf[n] = '\0';
 		buf[strcspn(buf, "\n")] = '\0';
+		/* the kernel shows a serial number and a model padded with spaces to their field's width */
+		if (streq(de->d_name, "attr_serial") || streq(de->d_name, "attr_model"))
+			for (size_t len = strlen(buf); len && buf[len - 1] == ' ';)
+				buf[--len] = '\0';
 		if (obj_set(rd->t, o, arena_strdup(rd->t->arena, de->d_name), arena_strdup(rd->t->arena, buf), NULL) ==
 		    -ENOMEM)
 			rd->r = -ENOMEM;
@@ -444,7 +479,7 @@ static int plan_changes(struct nvmet_plan *p, const struct nvmet_tree *live, boo
 	for (size_t i = 0; i < want->n_attrs && !first; i++) {
 		const struct nvmet_attr *a = &want->attrs[i];
 
-		if (!(gate && streq(a->name, gate)) && !attr_equal(a->name, attr_get(have, a->name), a->value))
+		if (!(gate && streq(a->name, gate)) && !a->derived && !attr_equal(a->name, attr_get(have, a->name), a->value))
 			first = a->name;
 	}
 	if (first && live_on) {
@@ -472,6 +507,14 @@ static int plan_changes(struct nvmet_plan *p, const struct nvmet_tree *live, boo
 			if (streq(a->value, "1") != live_on)
 				r = r ?: plan_add(p, NVMET_WRITE, '~', fmt(p->arena, "%s/%s", want->path, gate), a->value,
 						  live_on ? "1" : "0", NULL, NULL);
+		} else if (a->derived) {
+			/* A live identity is the one hosts know: changing it would
+			 * make them drop the namespace. Only the inventory changes it. */
+			if (old && !attr_equal(a->name, old, a->value)) {
+				r = r ?: plan_add(p, NVMET_NOTE, '!', fmt(p->arena, "%s/%s", want->path, a->name), a->value, old,
+						  NULL, "kept: the inventory gives none; hosts drop a namespace whose identity changes");
+				p->n_notes += r == 0;
+			}
 		} else if (!attr_equal(a->name, old, a->value)) {
 			r = r ?: plan_add(p, NVMET_WRITE, old ? '~' : '+', fmt(p->arena, "%s/%s", want->path, a->name),
 					  a->value, old, a->secret_from, NULL);
@@ -611,6 +654,9 @@ void nvmet_plan_print(FILE *f, const struct nvmet_plan *p)
 		case NVMET_SYMLINK:
 			fprintf(f, "%c %s -> %s", a->sign, a->path, a->value);
 			break;
+		case NVMET_NOTE:
+			fprintf(f, "%c %s: %s (derived %s)", a->sign, a->path, a->old, a->value);
+			break;
 		case NVMET_WRITE:
 			if (a->secret_from)
 				fprintf(f, "%c %s = (the key in %s)", a->sign, a->path, a->secret_from);
@@ -666,6 +712,8 @@ static const char *likely_cause(const struct nvmet_action *a, int err)
 	case NVMET_UNLINK:
 		if (err == EBUSY || err == ENOTEMPTY)
 			return "it is still in use";
+		return NULL;
+	case NVMET_NOTE:
 		return NULL;
 	}
 	return NULL;
@@ -725,6 +773,8 @@ int nvmet_plan_apply(const char *root, const struct nvmet_plan *p, bool keep_goi
 		case NVMET_UNLINK:
 			what = "unlink";
 			r = unlink(path) < 0 ? -errno : 0;
+			break;
+		case NVMET_NOTE:
 			break;
 		}
 		if (r == 0)

@@ -32,6 +32,10 @@ struct nvmet_attr {
 	const char *name;
 	const char *value;
 	const char *secret_from; /* a secret read from this file: never printed */
+	/* An identity nvmetcfg derived where the inventory gives none
+	 * (target/identity.h): written when its object is made, never changed
+	 * on a live one, where a difference is only noted. */
+	bool derived;
 };
 
 struct nvmet_obj {
@@ -55,6 +59,7 @@ enum nvmet_op {
 	NVMET_WRITE,
 	NVMET_SYMLINK,
 	NVMET_UNLINK,
+	NVMET_NOTE, /* nothing to do: a derived identity that differs from the live one, kept */
 };
 
 struct nvmet_action {
@@ -72,6 +77,7 @@ struct nvmet_plan {
 	struct arena *arena;
 	struct nvmet_action *v;
 	size_t n, cap;
+	size_t n_notes; /* of the N, those that are notes */
 };
 
 void nvmet_tree_free(struct nvmet_tree *t);
@@ -123,7 +129,8 @@ typedef int (*nvmet_listen_check_t)(const char *traddr, const char *trsvcid);
 int nvmet_plan_relisten(const struct nvmet_tree *live, const struct nvmet_plan *skip, nvmet_listen_check_t check,
 			struct nvmet_plan *plan, struct nvmet_port_check **ret, size_t *n);
 
-/* One line per object and attribute: "+ path", "~ path: old -> new", "- path". */
+/* One line per object and attribute: "+ path", "~ path: old -> new", "- path",
+ * and for a note "! path: live (derived D: kept ...)". */
 void nvmet_plan_print(FILE *f, const struct nvmet_plan *p);
 
 /*

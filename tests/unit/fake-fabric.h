@@ -191,9 +191,10 @@ static void fake_ctrl_add(const struct ident *id, const char *hostid, int *ret_n
 {
 	char dir[300], p[400], addr[256];
 	int n = fake_free_number();
-	static const char *const attrs[] = { "transport", "address", "subsysnqn", "hostnqn", "hostid", "state" };
+	static const char *const attrs[] = { "transport", "address", "subsysnqn", "hostnqn", "hostid", "state",
+					     "rescan_controller" };
 	const char *values[ARRAY_SIZE(attrs)] = { id->transport, addr, id->subsysnqn, id->hostnqn,
-						  hostid[0] ? hostid : FAKE_DEFAULT_HOSTID, "live" };
+						  hostid[0] ? hostid : FAKE_DEFAULT_HOSTID, "live", "" };
 
 	if (n >= ctrls_cap) {
 		int cap = ctrls_cap ? ctrls_cap * 2 : 64;

@@ -966,6 +966,91 @@ static void manager_test_a_new_host_id_reaches_every_path_past_the_kernels_refus
 	stop(&r);
 }
 
+/* A namespace the kernel drops while its controller stays live is lost:
+ * said in status (the path not plain live), counted, never scanned for by
+ * itself; nvmfctl rescan asks the kernel and clears the list. One that goes
+ * with a controller on its way out is not lost. */
+static struct json_object *io_path(struct json_object *st)
+{
+	struct json_object *paths = json_object_object_get(st, "paths");
+
+	for (size_t i = 0; i < json_object_array_length(paths); i++) {
+		struct json_object *o = json_object_array_get_idx(paths, i);
+
+		if (streq(json_object_get_string(json_object_object_get(o, "kind")), "io"))
+			return o;
+	}
+	return NULL;
+}
+
+static int lost_count(struct run *r, int *total)
+{
+	struct json_object *st = manager_status_json(r->m), *o = io_path(st);
+	int n = (int)json_object_array_length(json_object_object_get(o, "namespaces_lost"));
+
+	*total = json_object_get_int(json_object_object_get(o, "namespaces_lost_total"));
+	json_object_put(st);
+	return n;
+}
+
+static void manager_test_a_namespace_dropped_under_a_live_controller_is_lost(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	char cmd[512], *v = NULL;
+	int total, n;
+	struct run r;
+	FILE *f;
+
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s/class/nvme-subsystem/nvme-subsys1/nvme1 && cd %s/class/nvme-subsystem/nvme-subsys1 && "
+		 "mkdir nvme1n1 nvme1n2 nvme1n3", sysfs, sysfs);
+	assert_int_equal(system(cmd), 0);
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	settle(&r, 1);
+	assert_int_equal(lost_count(&r, &total), 0);
+	snprintf(cmd, sizeof(cmd), "rmdir %s/class/nvme-subsystem/nvme-subsys1/nvme1n2", sysfs);
+	assert_int_equal(system(cmd), 0);
+	manager_resync(r.m);
+	spin(&r, 50);
+	assert_int_equal(lost_count(&r, &total), 1);
+	assert_int_equal(total, 1);
+	assert_int_equal(count_state(&r, "io", "live"), 1);
+	/* it comes back (the target exported it again, same identity): no longer lost */
+	snprintf(cmd, sizeof(cmd), "mkdir %s/class/nvme-subsystem/nvme-subsys1/nvme1n2", sysfs);
+	assert_int_equal(system(cmd), 0);
+	manager_resync(r.m);
+	spin(&r, 50);
+	assert_int_equal(lost_count(&r, &total), 0);
+	assert_int_equal(total, 1);
+	/* lost again; the admin asks for a scan */
+	snprintf(cmd, sizeof(cmd), "rmdir %s/class/nvme-subsystem/nvme-subsys1/nvme1n2", sysfs);
+	assert_int_equal(system(cmd), 0);
+	manager_resync(r.m);
+	spin(&r, 50);
+	assert_int_equal(lost_count(&r, &total), 1);
+	assert_int_equal(total, 2);
+	n = (int)manager_rescan(r.m, "nqn.2020-09.com.example:s1");
+	assert_int_equal(n, 1);
+	assert_int_equal(lost_count(&r, &total), 0);
+	snprintf(cmd, sizeof(cmd), "%s/class/nvme/nvme1/rescan_controller", sysfs);
+	f = fopen(cmd, "re");
+	assert_non_null(f);
+	assert_true(getline(&v, &(size_t){ 0 }, f) > 0);
+	fclose(f);
+	assert_string_equal(v, "1");
+	free(v);
+	assert_int_equal(manager_rescan(r.m, "nqn.2020-09.com.example:none"), 0);
+	/* the neighbour: the controller is on its way out; its namespaces go first */
+	fake_ctrl_put(1, "state", "deleting");
+	snprintf(cmd, sizeof(cmd), "rmdir %s/class/nvme-subsystem/nvme-subsys1/nvme1n3", sysfs);
+	assert_int_equal(system(cmd), 0);
+	manager_resync(r.m);
+	spin(&r, 50);
+	assert_int_equal(lost_count(&r, &total), 0);
+	assert_int_equal(total, 2);
+	stop(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -991,6 +1076,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_reload_moves_to_a_new_host_identity, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_referrals_survive_rereads, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_status_lists_every_namespace, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_namespace_dropped_under_a_live_controller_is_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_failed_new_leaves_the_inventory, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_free_in_any_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_an_unreadable_key_fails_the_connect_saying_why, setup, teardown),

@@ -19,6 +19,7 @@
 #include "base/arena.h"
 #include "inventory/inventory.h"
 #include "base/macro.h"
+#include "target/identity.h"
 #include "target/nvmet.h"
 
 int __real_mkdir(const char *path, mode_t mode);
@@ -544,6 +545,124 @@ static char *relisten_for(const struct nvmet_plan *skip, struct nvmet_plan *ret_
 
 #define WHY " (to listen again: nothing listens on rdma 192.0.2.1:4420)\n"
 
+/* Where the entry gives no identity: derived from the NQN and nsid (RFC 9562
+ * version 5 UUIDs, checked against Python's uuid.uuid5), set before the
+ * namespace is enabled, and the same after the target is built again. */
+static void nvmet_test_identities_are_derived_where_the_entry_gives_none(void **state _unused_)
+{
+	char uuid[NVMET_ID_LEN], nguid[NVMET_ID_LEN], serial[NVMET_SERIAL_LEN];
+	_cleanup_free_ char *first = plan_for(base_yaml, NULL);
+	const char *id = strstr(first, "+ subsystems/" NQN1 "/namespaces/1/device_uuid = 2872eb17-bef7-5d5f-a912-ec4fbc92738d\n"),
+		   *en = strstr(first, "+ subsystems/" NQN1 "/namespaces/1/enable = 1\n");
+	struct diags d = { 0 };
+	struct nvmet_tree live = { 0 }, none = { .arena = arena_new() };
+	struct nvmet_plan plan = { 0 };
+	char *v;
+
+	assert_int_equal(nvmet_derive_ns_ids(NQN1, 1, uuid, nguid), 0);
+	assert_string_equal(uuid, "2872eb17-bef7-5d5f-a912-ec4fbc92738d");
+	assert_string_equal(nguid, "bef76d5f-2912-ec4f-bc92-738d4f212650");
+	assert_int_equal(nvmet_derive_serial(NQN1, serial), 0);
+	assert_string_equal(serial, "3a8e61afa2db1b9f");
+	assert_int_equal(nvmet_derive_ns_ids(NQN1, 2, uuid, nguid), 0);
+	assert_string_not_equal(uuid, "2872eb17-bef7-5d5f-a912-ec4fbc92738d");
+	/* in the plan, before the namespace is enabled; the entry's own uuid kept */
+	if (!id || !en || id > en)
+		fail_msg("unexpected plan:\n%s", first);
+	assert_non_null(strstr(first, "+ subsystems/" NQN1 "/attr_serial = 3a8e61afa2db1b9f\n"));
+	assert_non_null(strstr(first, "+ subsystems/" NQN2 "/namespaces/1/device_uuid = 11111111-2222-3333-4444-555555555555\n"));
+	/* built, cleared and built again: the same identity */
+	for (int round = 0; round < 2; round++) {
+		apply_yaml(base_yaml);
+		v = read_attr("subsystems/" NQN1 "/namespaces/1/device_nguid");
+		assert_string_equal(v, "bef76d5f-2912-ec4f-bc92-738d4f212650");
+		free(v);
+		v = read_attr("subsystems/" NQN1 "/attr_serial");
+		assert_string_equal(v, "3a8e61afa2db1b9f");
+		free(v);
+		assert_int_equal(nvmet_tree_read(root, &d, &live), 0);
+		assert_int_equal(nvmet_plan_make(&live, &none, &plan), 0);
+		assert_int_equal(nvmet_plan_apply(root, &plan, false, &d), 0);
+		nvmet_plan_free(&plan);
+		nvmet_tree_free(&live);
+	}
+	nvmet_tree_free(&none);
+	diags_clear(&d);
+}
+
+/* A live namespace whose identity differs from the derived one (made by
+ * hand, or by a tool that let the kernel choose) keeps it: hosts know that
+ * one. The plan says so and changes nothing; the entry's own uuid changes it. */
+static void nvmet_test_a_live_identity_is_kept_unless_the_entry_gives_one(void **state _unused_)
+{
+	_cleanup_free_ char *plan = NULL, *again = NULL, *with = NULL;
+	_cleanup_free_ char *y = edit(base_yaml, "{nsid: 1, device_path: /dev/nullb0}",
+				      "{nsid: 1, device_path: /dev/nullb0, uuid: 99999999-8888-4777-8666-555555555555}");
+	struct nvmet_plan p = { 0 };
+	char dir[PATH_MAX];
+	char *v;
+
+	apply_yaml(base_yaml);
+	snprintf(dir, sizeof(dir), "%s/nvmet/subsystems/" NQN1 "/namespaces/1", root);
+	put(dir, "device_uuid", "0f5e2d3c-0000-4000-8000-00000000abcd");
+	snprintf(dir, sizeof(dir), "%s/nvmet/subsystems/" NQN1, root);
+	put(dir, "attr_serial", "5d2c4a3e1f0b9a87    "); /* the kernel pads it to 20 */
+	plan = plan_for(base_yaml, &p);
+	assert_non_null(strstr(plan, "! subsystems/" NQN1 "/namespaces/1/device_uuid: 0f5e2d3c-0000-4000-8000-00000000abcd "
+				     "(derived 2872eb17-bef7-5d5f-a912-ec4fbc92738d)"));
+	assert_non_null(strstr(plan, "! subsystems/" NQN1 "/attr_serial: 5d2c4a3e1f0b9a87 (derived 3a8e61afa2db1b9f)"));
+	assert_null(strstr(plan, "~ "));
+	assert_null(strstr(plan, "+ "));
+	assert_int_equal(p.n, 2);
+	assert_int_equal(p.n_notes, 2);
+	nvmet_plan_free(&p);
+	put(dir, "attr_serial", "3a8e61afa2db1b9f    "); /* the derived one, as the kernel shows it */
+	free(plan);
+	plan = plan_for(base_yaml, &p);
+	assert_null(strstr(plan, "attr_serial"));
+	assert_int_equal(p.n_notes, 1);
+	nvmet_plan_free(&p);
+	put(dir, "attr_serial", "5d2c4a3e1f0b9a87    ");
+	apply_yaml(base_yaml); /* notes do nothing */
+	v = read_attr("subsystems/" NQN1 "/namespaces/1/device_uuid");
+	assert_string_equal(v, "0f5e2d3c-0000-4000-8000-00000000abcd");
+	free(v);
+	/* the entry gives one: changed, with the namespace disabled around it */
+	with = plan_for(y, NULL);
+	assert_non_null(strstr(with, "~ subsystems/" NQN1 "/namespaces/1/enable: 1 -> 0 (to change device_uuid)\n"));
+	assert_non_null(strstr(with, "~ subsystems/" NQN1 "/namespaces/1/device_uuid: 0f5e2d3c-0000-4000-8000-00000000abcd -> "
+				     "99999999-8888-4777-8666-555555555555\n"));
+	apply_yaml(y);
+	again = plan_for(y, NULL);
+	assert_null(strstr(again, "namespaces/1/device_uuid"));
+}
+
+/* clear takes the ports down first (hosts see a path error and queue their
+ * I/O), then the namespaces and subsystems. */
+static void nvmet_test_clear_takes_the_ports_down_first(void **state _unused_)
+{
+	struct diags d = { 0 };
+	struct nvmet_tree live = { 0 }, none = { .arena = arena_new() };
+	struct nvmet_plan plan = { 0 };
+	size_t last_port = 0, first_ns = SIZE_MAX;
+
+	apply_yaml(base_yaml);
+	assert_int_equal(nvmet_tree_read(root, &d, &live), 0);
+	assert_int_equal(nvmet_plan_make(&live, &none, &plan), 0);
+	for (size_t i = 0; i < plan.n; i++) {
+		if (strncmp(plan.v[i].path, "ports/", 6) == 0)
+			last_port = i;
+		if (strstr(plan.v[i].path, "/namespaces/") && first_ns == SIZE_MAX)
+			first_ns = i;
+	}
+	assert_true(first_ns != SIZE_MAX);
+	assert_true(last_port < first_ns);
+	nvmet_plan_free(&plan);
+	nvmet_tree_free(&live);
+	nvmet_tree_free(&none);
+	diags_clear(&d);
+}
+
 static void nvmet_test_relisten_enables_a_deaf_rdma_port_anew(void **state _unused_)
 {
 	struct nvmet_plan plan;
@@ -637,6 +756,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(nvmet_test_keep_going_tries_every_action, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_show_feeds_back_to_an_empty_plan, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_clear_removes_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(nvmet_test_identities_are_derived_where_the_entry_gives_none, setup, teardown),
+		cmocka_unit_test_setup_teardown(nvmet_test_a_live_identity_is_kept_unless_the_entry_gives_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(nvmet_test_clear_takes_the_ports_down_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_relisten_enables_a_deaf_rdma_port_anew, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("nvmet", tests, NULL, NULL);
