@@ -7,6 +7,7 @@
  * its result comes back to the loop, which looks the path up by id.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,7 +80,15 @@ static void connect_done(struct job *j)
 	struct path_event ev = { .random = random32() };
 	char reason[512];
 
-	if (p && c->res.err == 0) {
+	if (p)
+		p->first_inflight = false;
+	if (p && j->skipped) {
+		/* nvmfd is stopping: never connected, nothing to disconnect */
+		ev.type = PATH_EV_CONNECT_FAILED;
+		ev.cls = CONNECT_TRANSIENT;
+		ev.reason = "nvmfd is stopping";
+		mpath_feed(p, &ev);
+	} else if (p && c->res.err == 0) {
 		ev.type = PATH_EV_CONNECTED;
 		ev.ctrl = c->res.ctrl;
 		p->last_connect_time = c->res.elapsed;
@@ -116,7 +125,10 @@ void job_connect(struct mpath *p)
 		mpath_feed(p, &ev);
 		return;
 	}
-	c->job = (struct job){ .run = connect_run, .done = connect_done };
+	/* the first path of its subsystem goes before the others' second ones */
+	c->job = (struct job){ .run = connect_run, .done = connect_done, .first = p->connect_first };
+	p->first_inflight = p->connect_first;
+	p->connect_first = false;
 	c->m = p->m;
 	c->path = p->id;
 	c->args.id = p->ident;
@@ -136,11 +148,21 @@ void job_connect(struct mpath *p)
  * controller it makes: a disconnect or a log read by name alone could hit
  * another path's controller, or nvme-cli's.
  */
-static bool still_there(const char *sysfs, const char *ctrl, const struct ident *id)
+static bool still_there(const char *sysfs, const char *ctrl, const struct ident *id, bool discovery)
 {
 	struct ctrl_info c;
 
-	return sysfs_ctrl_read(sysfs, ctrl, &c) == 0 && ident_equal(&c.id, id);
+	char path[PATH_MAX], type[32];
+
+	if (sysfs_ctrl_read(sysfs, ctrl, &c) < 0)
+		return false;
+	/* A discovery controller may show its subsystem's own NQN (TP8013)
+	 * rather than the well-known one it was connected to; the kernel says
+	 * what it is (cntrltype, 5.19 and later). */
+	snprintf(path, sizeof(path), "%s/class/nvme/%s/cntrltype", sysfs, ctrl);
+	if (discovery && (c.discovery || (read_one_line(path, type, sizeof(type)) == 0 && streq(type, "discovery"))))
+		snprintf(c.id.subsysnqn, sizeof(c.id.subsysnqn), "%s", id->subsysnqn);
+	return ident_equal(&c.id, id);
 }
 
 struct disconnect_job {
@@ -150,6 +172,7 @@ struct disconnect_job {
 	char ctrl[32];
 	char sysfs[256];
 	struct ident ident;
+	bool discovery;
 	struct fabrics_result res;
 };
 
@@ -157,12 +180,12 @@ static void disconnect_run(struct job *j)
 {
 	struct disconnect_job *d = (struct disconnect_job *)j;
 
-	if (!still_there(d->sysfs, d->ctrl, &d->ident)) {
+	if (!still_there(d->sysfs, d->ctrl, &d->ident, d->discovery)) {
 		d->res.err = -ENOENT;
 		return;
 	}
 	fabrics_disconnect(d->ctrl, &d->res);
-	if (d->res.err && d->res.err != -ENOENT && !still_there(d->sysfs, d->ctrl, &d->ident))
+	if (d->res.err && d->res.err != -ENOENT && !still_there(d->sysfs, d->ctrl, &d->ident, d->discovery))
 		d->res.err = -ENOENT; /* it went meanwhile: what was asked is done */
 }
 
@@ -203,8 +226,10 @@ void job_disconnect(struct mpath *p)
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d) {
-		/* The reconcile asks again for a path left disconnecting without a job. */
+		/* asked again after the backoff (and by the reconcile) */
 		manager_alloc_failed(p->m);
+		if (p->fsm.state == PATH_DISCONNECTING)
+			mpath_disconnect_failed(p);
 		return;
 	}
 	d->job = (struct job){ .run = disconnect_run, .done = disconnect_done };
@@ -213,6 +238,7 @@ void job_disconnect(struct mpath *p)
 	snprintf(d->ctrl, sizeof(d->ctrl), "%s", p->fsm.ctrl);
 	snprintf(d->sysfs, sizeof(d->sysfs), "%s", p->m->opts.sysfs);
 	d->ident = p->ident;
+	d->discovery = p->discovery;
 	p->disconnect_inflight = true;
 	worker_submit(p->m->worker, LANE_DISCONNECT, &d->job);
 }
@@ -236,7 +262,7 @@ static void log_run(struct job *j)
 	void *raw = NULL;
 	size_t len = 0;
 
-	if (!still_there(l->sysfs, l->ctrl, &l->ident)) {
+	if (!still_there(l->sysfs, l->ctrl, &l->ident, true)) {
 		l->res.err = -ENODEV;
 		return;
 	}
@@ -360,7 +386,8 @@ void job_load_modules(struct manager *m, const struct inv_host *h, const char *w
 		log_full(LOG_WARNING, NULL, "cannot load the modules of %s: out of memory", who);
 		return;
 	}
-	mj->job = (struct job){ .run = modules_run, .done = modules_done };
+	/* before every connect, also those that go first */
+	mj->job = (struct job){ .run = modules_run, .done = modules_done, .first = true };
 	snprintf(mj->who, sizeof(mj->who), "%s", who);
 	mj->n = modules_for_host(h, names, ARRAY_SIZE(names));
 	for (size_t i = 0; i < mj->n; i++) {

@@ -239,6 +239,13 @@ static void on_transition(struct mpath *p)
 
 	log_transition(p);
 	note_first_outcome(p);
+	if (p->fsm.transition.from == PATH_DISCONNECTING)
+		p->disconnect_failures = 0;
+	if (to == PATH_LIVE && p->lost && !streq(p->lost_ctrl, p->fsm.ctrl)) {
+		/* another controller: what the old one lost is not this one's */
+		free(p->lost);
+		p->lost = NULL;
+	}
 	if (to == PATH_LIVE) {
 		/* A discovery controller that is (again) live: read its log. An I/O
 		 * path back after a loss: the target may have changed meanwhile;

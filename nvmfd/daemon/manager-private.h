@@ -46,6 +46,8 @@
 #define LINK_SETTLE (50 * 1000ULL)
 /* After a job could not be allocated, the next reconcile tries again this much later. */
 #define ALLOC_RETRY (1 * USEC_PER_SEC)
+/* A stop with disconnect_on_stop ends by then (nvmfd.service: TimeoutStopSec=90s). */
+#define STOP_DEADLINE (20 * USEC_PER_SEC)
 
 struct mpath {
 	struct mpath *next;
@@ -64,6 +66,9 @@ struct mpath {
 	uint64_t fail_seq;     /* the manager's log_seq when its last connect failed */
 	sd_event_source *retry, *stable, *stuck;
 	bool disconnect_inflight;
+	/* Its next connect goes before the queued ones of paths whose subsystem
+	 * another path serves already (the reconcile decides); in flight so. */
+	bool connect_first, first_inflight;
 	unsigned disconnect_failures;  /* disconnects failed in a row, the controller still there */
 	sd_event_source *disconnect_retry;
 	bool stop_counted;             /* manager_stop waits for it to be removed */
@@ -81,6 +86,7 @@ struct mpath {
 	char *lost;            /* namespaces the kernel dropped while the controller stayed live; NULL: none */
 	unsigned lost_total;   /* namespaces lost since the path began */
 	char lost_reason[256]; /* the kernel's word on the last one */
+	char lost_ctrl[32];    /* the controller they were lost under */
 	usec_t last_connect_time;
 	/* the local link and the probes */
 	bool link_checked;
@@ -113,7 +119,7 @@ struct manager {
 	struct mpath *paths;
 	uint64_t next_id;
 	/* the kernel's lines of the controller that last lost a namespace, read once for a burst */
-	char loss_ctrl[32], loss_lines[4096];
+	char loss_lines[16384];
 	usec_t loss_at;
 	uint64_t log_seq;      /* counts the logs taken in that changed something */
 	unsigned reconciles;   /* rounds run, for status */
@@ -122,6 +128,7 @@ struct manager {
 	bool dirty;            /* a reconcile is due */
 	bool in_round;         /* a reconcile is under way */
 	char last_status[64];
+	sd_event_source *stop_timer;   /* manager_stop's deadline */
 	void (*stop_done)(void *);
 	void *stop_userdata;
 	unsigned stop_waiting;

@@ -108,6 +108,74 @@ void manager_take_log(struct mpath *d, struct disc_log *log)
 }
 
 /* ---------------------------------------------------------------------- */
+/* first paths first */
+
+/*
+ * The subsystems (subsystem and host NQN) that a path serves already, live
+ * or with a connect that goes first: a hash set of 64-bit keys. The kernel
+ * makes one controller at a time (nvmf_dev_mutex), so when a target's
+ * subsystems come back one by one, or at boot, the first path of each goes
+ * before the second paths of the others: every namespace is there sooner. A
+ * collision only puts a path's connect in the common queue.
+ */
+struct served {
+	uint64_t *v;
+	size_t mask;
+};
+
+static uint64_t subsystem_key(const struct mpath *p)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (const char *s = p->ident.subsysnqn;; s++) {
+		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+		if (!*s)
+			break;
+	}
+	for (const char *s = p->ident.hostnqn; *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ULL;
+	return h | 1; /* 0 marks a free slot */
+}
+
+/* Add K; false when it was there. */
+static bool served_add(struct served *s, uint64_t k)
+{
+	size_t i = (size_t)k & s->mask;
+
+	if (!s->v)
+		return true; /* no memory for the set: every path goes first, as before */
+	for (; s->v[i]; i = (i + 1) & s->mask)
+		if (s->v[i] == k)
+			return false;
+	s->v[i] = k;
+	return true;
+}
+
+/* The set for the N paths V and MORE to come. */
+static void served_init(struct served *s, struct mpath *const *v, size_t n, size_t more)
+{
+	size_t cap = 16;
+
+	while (cap < 2 * (n + more))
+		cap *= 2;
+	s->v = calloc(cap, sizeof(*s->v));
+	s->mask = cap - 1;
+	for (size_t i = 0; i < n && s->v; i++) {
+		const struct mpath *p = v[i];
+
+		if (!p->discovery && (p->fsm.state == PATH_LIVE || p->fsm.state == PATH_DEGRADED || p->first_inflight ||
+				      p->connect_first))
+			served_add(s, subsystem_key(p));
+	}
+}
+
+/* P connects now: first if no path serves its subsystem yet (a discovery controller always). */
+static void mark_first(struct served *s, struct mpath *p)
+{
+	p->connect_first = p->discovery || served_add(s, subsystem_key(p));
+}
+
+/* ---------------------------------------------------------------------- */
 /* the round */
 
 struct round {
@@ -116,6 +184,7 @@ struct round {
 	struct rc_path *in;
 	size_t n;
 	struct rc_plan plan;
+	struct served served;
 };
 
 static int by_id(const void *a, const void *b)
@@ -203,6 +272,7 @@ static void carry_out(struct round *r, size_t i)
 	case RC_RETRY:
 		keep(p, d);
 		say(p, LOG_NOTICE, "connecting now", d->why);
+		mark_first(&r->served, p);
 		ev.type = PATH_EV_KICK;
 		break;
 	case RC_REINIT:
@@ -253,6 +323,7 @@ static void start_all(struct round *r)
 			manager_alloc_failed(r->m);
 			break;
 		}
+		mark_first(&r->served, p);
 		mpath_begin(p, identmap_get(&by_ident, &p->ident, &c) ? &existing[c] : NULL);
 	}
 	identmap_clear(&by_ident);
@@ -275,6 +346,7 @@ int manager_reconcile(struct manager *m)
 	if (k < 0) {
 		manager_alloc_failed(m);
 	} else {
+		served_init(&r.served, r.v, r.n, r.plan.n_start);
 		for (size_t i = 0; i < r.n; i++)
 			carry_out(&r, i);
 		if (r.plan.n_too_deep != m->too_deep && r.plan.n_too_deep)
@@ -286,6 +358,7 @@ int manager_reconcile(struct manager *m)
 		m->reconciles++;
 	}
 	rc_plan_free(&r.plan);
+	free(r.served.v);
 	free(r.v);
 	free(r.in);
 	m->in_round = false;

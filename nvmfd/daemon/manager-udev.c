@@ -41,12 +41,6 @@ void mpath_read_namespaces(struct mpath *p)
 	}
 }
 
-/*
- * Read the namespaces of the paths NS (nvmeXnY, or NULL: any) may belong to
- * again. A namespace that appears names its subsystem, so only that
- * subsystem's paths are read: 64 paths connecting would otherwise read every
- * path's namespaces 64 times over, on the loop, while the kernel connects.
- */
 /* Whether the space-separated LIST holds WORD. */
 static bool list_has(const char *list, const char *word)
 {
@@ -95,9 +89,9 @@ static void list_drop(char **list, const char *word)
  * the ring holds without waiting: a loss is rare, and said at once. */
 static void namespace_loss_reason(const struct mpath *p, const char *ns, char *buf, size_t size)
 {
+	static const char *const words[] = { "nvme nvme", NULL };
 	struct manager *m = p->m;
 	char prefix[48], nsid[24], lines[sizeof(m->loss_lines)];
-	const char *const words[] = { prefix, NULL };
 	const char *n = strrchr(ns, 'n');
 	usec_t t = manager_now(m);
 
@@ -106,14 +100,14 @@ static void namespace_loss_reason(const struct mpath *p, const char *ns, char *b
 		return;
 	snprintf(prefix, sizeof(prefix), "nvme %s: ", p->fsm.ctrl);
 	snprintf(nsid, sizeof(nsid), "nsid %s", n + 1);
-	/* A target that drops 100 namespaces: the ring read once for them all. */
-	if (!streq(m->loss_ctrl, p->fsm.ctrl) || t - m->loss_at > USEC_PER_SEC) {
+	/* A target that drops 1000 namespaces under two paths: the ring read
+	 * once a second for them all (every controller's lines, the latest last). */
+	if (!m->loss_at || t - m->loss_at > USEC_PER_SEC) {
 		int fd = kmsg_open_all(NULL);
 
 		m->loss_lines[0] = '\0';
 		if (fd >= 0)
 			kmsg_collect(fd, words, m->loss_lines, sizeof(m->loss_lines));
-		snprintf(m->loss_ctrl, sizeof(m->loss_ctrl), "%s", p->fsm.ctrl);
 		m->loss_at = t;
 	}
 	memcpy(lines, m->loss_lines, sizeof(lines));
@@ -151,42 +145,58 @@ static void namespace_lost(struct mpath *p, const char *ns)
 	p->lost = grown;
 	p->lost_total++;
 	namespace_loss_reason(p, ns, p->lost_reason, sizeof(p->lost_reason));
+	snprintf(p->lost_ctrl, sizeof(p->lost_ctrl), "%s", p->fsm.ctrl);
 	log_full(LOG_WARNING, &ctx, "%s: namespace %s lost while %s stays live%s%s%s; nvmfctl rescan %s asks the kernel to scan again",
 		 mpath_name(p, name, sizeof(name)), ns, p->fsm.ctrl, p->lost_reason[0] ? " (kernel: " : "",
 		 p->lost_reason, p->lost_reason[0] ? ")" : "", p->fsm.ctrl);
-	update_status(p->m);
 }
 
-/* What went from P's namespaces and what came back, NOW against the list before. */
+/* The word at *S into WORD (SIZE bytes, at most); *S moves past it. False at the end. */
+static bool next_word(const char **s, char *word, size_t size)
+{
+	size_t len;
+
+	*s += strspn(*s, " ");
+	if (!**s)
+		return false;
+	len = strcspn(*s, " ");
+	snprintf(word, size, "%.*s", (int)len, *s);
+	*s += len;
+	return true;
+}
+
+/*
+ * What went from P's namespaces and what came back, NOW against the list
+ * before: one pass over both, sorted as sysfs_ctrl_namespaces sorts them
+ * (strverscmp), so a target that drops 1000 namespaces one by one costs
+ * 1000 passes, not 1000 times 1000 lookups.
+ */
 static void namespaces_compare(struct mpath *p, const char *now)
 {
-	char word[64];
+	const char *a = strempty(p->namespaces), *b = strempty(now);
+	char wa[64], wb[64];
+	bool ha = next_word(&a, wa, sizeof(wa)), hb = next_word(&b, wb, sizeof(wb));
 
-	for (const char *s = strempty(p->namespaces); *s;) {
-		size_t len = strcspn(s, " ");
+	while (ha || hb) {
+		int c = !ha ? 1 : !hb ? -1 : strverscmp(wa, wb);
 
-		if (len < sizeof(word)) {
-			memcpy(word, s, len);
-			word[len] = '\0';
-			if (!list_has(now, word))
-				namespace_lost(p, word);
-		}
-		s += len;
-		s += strspn(s, " ");
-	}
-	for (const char *s = strempty(now); *s && p->lost;) {
-		size_t len = strcspn(s, " ");
-
-		if (len < sizeof(word)) {
-			memcpy(word, s, len);
-			word[len] = '\0';
-			list_drop(&p->lost, word);
-		}
-		s += len;
-		s += strspn(s, " ");
+		if (c < 0)
+			namespace_lost(p, wa); /* there before, gone now */
+		else if (c > 0 && p->lost)
+			list_drop(&p->lost, wb); /* new now: back, if it was lost */
+		if (c <= 0)
+			ha = next_word(&a, wa, sizeof(wa));
+		if (c >= 0)
+			hb = next_word(&b, wb, sizeof(wb));
 	}
 }
 
+/*
+ * Read the namespaces of the paths NS (nvmeXnY, or NULL: any) may belong to
+ * again. A namespace that appears names its subsystem, so only that
+ * subsystem's paths are read: 64 paths connecting would otherwise read every
+ * path's namespaces 64 times over, on the loop, while the kernel connects.
+ */
 void refresh_namespaces(struct manager *m, const char *ns, bool added)
 {
 	char nqn[224] = "";

@@ -61,9 +61,11 @@ void manager_free(struct manager *m)
 		return;
 	m->freeing = true;
 	m->stopping = true;
+	/* the source before the worker: worker_free may close the eventfd it watches */
+	m->worker_src = sd_event_source_disable_unref(m->worker_src);
 	worker_free(m->worker);
 	m->worker = NULL;
-	m->worker_src = sd_event_source_disable_unref(m->worker_src);
+	m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
 	m->reconcile_src = sd_event_source_disable_unref(m->reconcile_src);
 	m->alloc_retry = sd_event_source_disable_unref(m->alloc_retry);
 	m->audit = sd_event_source_disable_unref(m->audit);
@@ -153,8 +155,22 @@ void manager_stop_progress(struct manager *m)
 	if (m->stop_waiting && --m->stop_waiting)
 		return;
 	m->stop_done = NULL;
+	m->stop_timer = sd_event_source_disable_unref(m->stop_timer);
 	if (done && !m->freeing)
 		done(m->stop_userdata);
+}
+
+/* Past the deadline the stop ends with what is left: a connect stuck in the
+ * kernel, a disconnect it keeps refusing; systemd would kill nvmfd anyway. */
+static int on_stop_deadline(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata)
+{
+	struct manager *m = userdata;
+
+	log_full(LOG_WARNING, NULL, "stopping: %u path(s) not disconnected after %llu s; left to the kernel",
+		 m->stop_waiting, (unsigned long long)(STOP_DEADLINE / USEC_PER_SEC));
+	m->stop_waiting = 1;
+	manager_stop_progress(m);
+	return 0;
 }
 
 /* With disconnect_on_stop, every path is stopped and the stop ends when the
@@ -168,6 +184,11 @@ void manager_stop(struct manager *m, void (*done)(void *), void *userdata)
 	m->stop_userdata = userdata;
 	m->stop_waiting = 1; /* the loop's own, dropped below */
 	if (m->opts.disconnect_on_stop) {
+		/* connects not begun never begin: each path stops at once */
+		worker_skip_queued(m->worker, LANE_CONNECT);
+		if (!m->stop_timer &&
+		    sd_event_add_time_relative(m->loop, &m->stop_timer, CLOCK_MONOTONIC, STOP_DEADLINE, 0, on_stop_deadline, m) < 0)
+			m->stop_timer = NULL;
 		for (struct mpath *p = m->paths; p; p = p->next)
 			if (p->fsm.state != PATH_REMOVED) {
 				p->stop_counted = true;

@@ -15,6 +15,7 @@ struct lane {
 	pthread_t thread;
 	bool started;
 	struct job *head, *tail; /* queued */
+	struct job *fhead, *ftail; /* queued to go first */
 	size_t pending;          /* queued + running */
 };
 
@@ -78,14 +79,14 @@ static void *lane_main(void *arg)
 	for (;;) {
 		struct job *j;
 
-		while (!w->stopping && !l->head)
+		while (!w->stopping && !l->head && !l->fhead)
 			pthread_cond_wait(&w->cond, &w->lock);
 		if (w->stopping)
 			break;
-		j = pop(&l->head, &l->tail);
+		j = l->fhead ? pop(&l->fhead, &l->ftail) : pop(&l->head, &l->tail);
 		pthread_mutex_unlock(&w->lock);
 
-		if (!j->cancelled)
+		if (!j->cancelled && !j->skipped)
 			j->run(j);
 
 		pthread_mutex_lock(&w->lock);
@@ -145,7 +146,7 @@ void worker_free(struct worker *w)
 	for (int i = 0; i < _LANE_MAX; i++) {
 		struct job *j;
 
-		while ((j = pop(&w->lanes[i].head, &w->lanes[i].tail))) {
+		while ((j = pop(&w->lanes[i].fhead, &w->lanes[i].ftail)) || (j = pop(&w->lanes[i].head, &w->lanes[i].tail))) {
 			j->cancelled = true;
 			w->lanes[i].pending--;
 			push(&w->done_head, &w->done_tail, j);
@@ -175,6 +176,17 @@ void worker_free(struct worker *w)
 	worker_destroy(w);
 }
 
+void worker_skip_queued(struct worker *w, enum worker_lane lane)
+{
+	pthread_mutex_lock(&w->lock);
+	for (struct job *j = w->lanes[lane].fhead; j; j = j->next)
+		j->skipped = true;
+	for (struct job *j = w->lanes[lane].head; j; j = j->next)
+		j->skipped = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
 int worker_fd(const struct worker *w)
 {
 	return w->efd;
@@ -183,7 +195,10 @@ int worker_fd(const struct worker *w)
 void worker_submit(struct worker *w, enum worker_lane lane, struct job *j)
 {
 	pthread_mutex_lock(&w->lock);
-	push(&w->lanes[lane].head, &w->lanes[lane].tail, j);
+	if (j->first)
+		push(&w->lanes[lane].fhead, &w->lanes[lane].ftail, j);
+	else
+		push(&w->lanes[lane].head, &w->lanes[lane].tail, j);
 	w->lanes[lane].pending++;
 	pthread_cond_broadcast(&w->cond);
 	pthread_mutex_unlock(&w->lock);

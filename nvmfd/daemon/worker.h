@@ -30,6 +30,10 @@ struct job {
 	void (*run)(struct job *j);  /* on the worker thread: blocking calls only, no shared state */
 	void (*done)(struct job *j); /* on the loop thread, from worker_dispatch() */
 	bool cancelled;              /* set by the loop; DONE still runs, to free the job */
+	/* Set by the caller before worker_submit: the job goes before the lane's
+	 * other queued jobs (after those that came first the same way). */
+	bool first;
+	bool skipped; /* set by worker_skip_queued: RUN did not run; DONE runs on the loop as usual */
 };
 
 int worker_new(struct worker **ret);
@@ -41,8 +45,11 @@ void worker_free(struct worker *w);
 
 /* The eventfd that becomes readable when results are there. */
 int worker_fd(const struct worker *w);
-/* Queue J on LANE. Never blocks. */
+/* Queue J on LANE (before the jobs without first when J->first). Never blocks. */
 void worker_submit(struct worker *w, enum worker_lane lane, struct job *j);
+/* The jobs queued on LANE (not the one running) will not run: each is handed
+ * back with skipped set, for its DONE to say so. For a stop. */
+void worker_skip_queued(struct worker *w, enum worker_lane lane);
 /* Run DONE for every finished job; returns how many. Call when worker_fd() is readable. */
 size_t worker_dispatch(struct worker *w);
 /* Jobs queued or running on LANE, for status. */

@@ -473,13 +473,16 @@ static int plan_changes(struct nvmet_plan *p, const struct nvmet_tree *live, boo
 {
 	const char *gate = gate_of(want->kind), *first = NULL;
 	bool live_on = gate && streq_ptr(attr_get(have, gate), "1");
+	/* no host holds a namespace that is not enabled: its identity is still to be set */
+	bool settled = !gate || live_on;
 	int r = 0;
 
 	/* The first attribute that differs, gates aside. */
 	for (size_t i = 0; i < want->n_attrs && !first; i++) {
 		const struct nvmet_attr *a = &want->attrs[i];
 
-		if (!(gate && streq(a->name, gate)) && !a->derived && !attr_equal(a->name, attr_get(have, a->name), a->value))
+		if (!(gate && streq(a->name, gate)) && !(a->derived && settled) &&
+		    !attr_equal(a->name, attr_get(have, a->name), a->value))
 			first = a->name;
 	}
 	if (first && live_on) {
@@ -507,7 +510,7 @@ static int plan_changes(struct nvmet_plan *p, const struct nvmet_tree *live, boo
 			if (streq(a->value, "1") != live_on)
 				r = r ?: plan_add(p, NVMET_WRITE, '~', fmt(p->arena, "%s/%s", want->path, gate), a->value,
 						  live_on ? "1" : "0", NULL, NULL);
-		} else if (a->derived) {
+		} else if (a->derived && settled) {
 			/* A live identity is the one hosts know: changing it would
 			 * make them drop the namespace. Only the inventory changes it. */
 			if (old && !attr_equal(a->name, old, a->value)) {

@@ -1051,6 +1051,93 @@ static void manager_test_a_namespace_dropped_under_a_live_controller_is_lost(voi
 	stop(&r);
 }
 
+/* The kernel makes one controller at a time: when subsystems come back one
+ * by one, the first path of each goes before the second paths of the others
+ * (every namespace is there sooner). s1 is listed by two discovery
+ * controllers; while its first connect is in the kernel, s2 is listed too:
+ * s2's first path goes before s1's second. */
+static char attempts[16][320];
+static int n_attempts;
+/* Each I/O connect, in the order the kernel takes them, and slow. */
+static void connect_slowly(const struct fabrics_connect_args *a)
+{
+	if (a->discovery)
+		return;
+	pthread_mutex_lock(&lock);
+	if (n_attempts < 16)
+		snprintf(attempts[n_attempts++], sizeof(attempts[0]), "%s@%s",
+			 a->id.subsysnqn + strlen("nqn.2020-09.com.example:"), a->id.traddr);
+	pthread_mutex_unlock(&lock);
+	usleep(150000);
+}
+static const struct fake_world one_at_a_time = { .connect_begin = connect_slowly };
+
+static void manager_test_the_first_path_of_each_subsystem_goes_first(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1"), *b = fake_dc("192.0.2.2");
+	struct run r;
+
+	n_attempts = 0;
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	lists(b, 2, "192.0.2.2", "4420", "nqn.2020-09.com.example:s1");
+	fake_world = &one_at_a_time;
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n      - {traddr: 192.0.2.2, trsvcid: 8009}\n");
+	RUN_UNTIL(&r, n_attempts >= 1, 3000);
+	spin(&r, 50); /* both logs read; s1's second path queued behind its first */
+	pthread_mutex_lock(&lock);
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s2");
+	lists(b, 2, "192.0.2.2", "4420", "nqn.2020-09.com.example:s2");
+	a->genctr++;
+	b->genctr++;
+	pthread_mutex_unlock(&lock);
+	manager_rediscover(r.m, NULL);
+	settle(&r, 4);
+	assert_int_equal(n_attempts, 4);
+	assert_true(strncmp(attempts[0], "s1@", 3) == 0);
+	if (strncmp(attempts[1], "s2@", 3) != 0)
+		fail_msg("connects in the order %s %s %s %s: s1's second path went before s2's first", attempts[0],
+			 attempts[1], attempts[2], attempts[3]);
+	stop(&r);
+}
+
+/* A stop with disconnect_on_stop while connects wait in the lane: those not
+ * begun never begin (each path stops at once); the one in the kernel is
+ * disconnected when it returns, and then the stop ends. */
+static void manager_test_a_stop_skips_the_connects_not_begun(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	struct run r;
+	int connects, alive = 0;
+
+	opt_disconnect_on_stop = true;
+	lists(a, 2, "192.0.2.9", "4420", "nqn.2020-09.com.example:hangs");
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:waits");
+	snprintf(hang_addr, sizeof(hang_addr), "192.0.2.9");
+	assert_int_equal(pipe(hang_pipe), 0);
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	RUN_UNTIL(&r, count_state(&r, "io", "connecting") == 2, 2000);
+	spin(&r, 50);
+	connects = n_connects;
+	stopped_flag = false;
+	manager_stop(r.m, on_stopped, NULL);
+	spin(&r, 100);
+	assert_false(stopped_flag); /* the hanging one is still in the kernel */
+	assert_int_equal(write(hang_pipe[1], "x", 1), 1); /* the kernel lets go */
+	RUN_UNTIL(&r, stopped_flag, 3000);
+	assert_true(stopped_flag);
+	assert_int_equal(n_connects - connects, 1); /* the waiting one never connected */
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < next_ctrl; i++)
+		alive += fake_ctrl_alive(i);
+	pthread_mutex_unlock(&lock);
+	assert_int_equal(alive, 0);
+	stop(&r);
+	close(hang_pipe[0]);
+	close(hang_pipe[1]);
+	hang_pipe[0] = hang_pipe[1] = -1;
+	hang_addr[0] = '\0';
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1065,11 +1152,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_a_subsystem_listed_again_connects_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_an_unchanged_log_is_not_taken_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_log_reads_coalesce, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_the_first_path_of_each_subsystem_goes_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_failed_log_read_is_tried_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_log_that_never_reads_is_tried_at_intervals, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_queued_disconnect_never_hits_a_reused_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_refused_disconnect_is_tried_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_stop_waits_for_every_controller, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_stop_skips_the_connects_not_begun, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_new_host_id_reaches_every_path_past_the_kernels_refusals, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(manager_test_reload_narrows_and_widens_the_filter, setup, teardown),

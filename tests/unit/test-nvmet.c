@@ -586,6 +586,21 @@ static void nvmet_test_identities_are_derived_where_the_entry_gives_none(void **
 		nvmet_plan_free(&plan);
 		nvmet_tree_free(&live);
 	}
+	/* a namespace made but never enabled (an apply that stopped half way):
+	 * no host holds it, so it takes the derived identity */
+	apply_yaml(base_yaml);
+	{
+		char dir[PATH_MAX];
+		_cleanup_free_ char *again = NULL;
+
+		snprintf(dir, sizeof(dir), "%s/nvmet/subsystems/" NQN1 "/namespaces/1", root);
+		put(dir, "enable", "0");
+		put(dir, "device_uuid", "0f5e2d3c-0000-4000-8000-00000000abcd");
+		again = plan_for(base_yaml, NULL);
+		assert_non_null(strstr(again, "~ subsystems/" NQN1 "/namespaces/1/device_uuid: 0f5e2d3c-0000-4000-8000-00000000abcd -> "
+					      "2872eb17-bef7-5d5f-a912-ec4fbc92738d\n"));
+		assert_null(strstr(again, "! "));
+	}
 	nvmet_tree_free(&none);
 	diags_clear(&d);
 }

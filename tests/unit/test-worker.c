@@ -107,6 +107,33 @@ static void worker_test_a_hanging_connect_does_not_hold_up_discovery(void **stat
 	close(gate[1]);
 }
 
+/* Jobs marked first go before the lane's other queued jobs, in their own order. */
+static void worker_test_first_jobs_go_before_the_others(void **state _unused_)
+{
+	struct worker *w;
+	int count = 0, gate[2], order[8], n_order = 0;
+	struct test_job jobs[6];
+	static const bool first[6] = { false, false, true, false, true, true };
+	static const int want[6] = { 0, 2, 4, 5, 1, 3 };
+
+	assert_int_equal(pipe(gate), 0);
+	assert_int_equal(worker_new(&w), 0);
+	for (int i = 0; i < 6; i++) {
+		jobs[i] = (struct test_job){ .job = { .run = run, .done = done, .first = first[i] }, .done_count = &count,
+					     .id = i, .gate_fd = i == 0 ? gate[0] : -1, .order = order, .n_order = &n_order };
+		worker_submit(w, LANE_CONNECT, &jobs[i].job);
+		while (i == 0 && !jobs[0].ran)
+			usleep(1000); /* the lane is busy with the first before the rest come */
+	}
+	assert_int_equal(write(gate[1], "x", 1), 1);
+	wait_done(w, &count, 6);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(order[i], want[i]);
+	worker_free(w);
+	close(gate[0]);
+	close(gate[1]);
+}
+
 static void worker_test_free_hands_back_queued_jobs_cancelled(void **state _unused_)
 {
 	struct worker *w;
@@ -143,6 +170,7 @@ int main(void)
 		cmocka_unit_test(worker_test_runs_jobs_off_the_loop_and_reports_back),
 		cmocka_unit_test(worker_test_a_hanging_connect_does_not_hold_up_discovery),
 		cmocka_unit_test(worker_test_free_hands_back_queued_jobs_cancelled),
+		cmocka_unit_test(worker_test_first_jobs_go_before_the_others),
 	};
 	return cmocka_run_group_tests_name("worker", tests, NULL, NULL);
 }
