@@ -169,6 +169,7 @@ struct daemon {
 	sd_event *loop;
 	struct manager *m;
 	struct control *ctl;
+	bool stopping; /* STOPPING=1 said: no reload, no READY=1 again */
 };
 
 /* The inventory and this host's entry and identity, or every reason not:
@@ -227,12 +228,16 @@ static int reload(struct daemon *dm, struct diags *d)
 	struct host_identity id;
 	int r;
 
+	if (dm->stopping) {
+		diags_add(d, DIAG_ERROR, dm->a->config, 0, 0, "nvmfd is stopping: the inventory is not applied");
+		return -ESHUTDOWN;
+	}
 	sd_notify(false, "RELOADING=1");
 	r = load_host(dm->a, d, &inv, &h, &id);
 	if (r < 0)
 		log_full(LOG_ERR, NULL, "reload: %s is not usable; going on with the inventory loaded before", dm->a->config);
-	else if ((r = manager_reload(dm->m, inv, h, &id)) == -ESHUTDOWN) /* loads new modules off the loop */
-		diags_add(d, DIAG_ERROR, dm->a->config, 0, 0, "nvmfd is stopping: the inventory is not applied");
+	else
+		r = manager_reload(dm->m, inv, h, &id); /* loads new modules off the loop */
 	sd_notify(false, "READY=1");
 	return r;
 }
@@ -260,6 +265,7 @@ static int on_sigterm(sd_event_source *s _unused_, const struct signalfd_siginfo
 	log_full(LOG_NOTICE, NULL, "%s: stopping%s", strsignal((int)si->ssi_signo),
 		 dm->a->disconnect_on_stop ? " and disconnecting" : "; the connections stay");
 	sd_notify(false, "STOPPING=1");
+	dm->stopping = true;
 	manager_stop(dm->m, stopped, dm);
 	return 0;
 }
