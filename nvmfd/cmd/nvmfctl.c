@@ -167,6 +167,63 @@ static int run_doctor(const char *socket_path, const char *config, const char *h
 	return r < 0 ? 1 : 0;
 }
 
+/* What the daemon answered to CMD, as the command prints it. */
+static void print_reply(const char *cmd, struct json_object *reply, bool json)
+{
+	if (streq(cmd, "status")) {
+		struct json_object *status = json_object_object_get(reply, "status");
+
+		if (json)
+			printf("%s\n", json_object_to_json_string_ext(status, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+		else
+			print_status(status);
+	} else if (streq(cmd, "reconnect")) {
+		printf("%s path(s) reconnecting\n", strempty(str(reply, "kicked")));
+	} else if (streq(cmd, "rescan")) {
+		printf("%s path(s) scanning their namespaces\n", strempty(str(reply, "rescanned")));
+	} else if (streq(cmd, "discover")) {
+		printf("%s discovery log(s) being read\n", strempty(str(reply, "reading")));
+	} else if (streq(cmd, "owns")) {
+		/* udev's IMPORT{program} form */
+		printf("NVMFD_OWNED=%d\n", json_object_get_boolean(json_object_object_get(reply, "owned")) ? 1 : 0);
+	} else if (streq(cmd, "iopolicy")) {
+		const char *pol = str(reply, "iopolicy");
+
+		if (pol)
+			printf("NVMFD_IOPOLICY=%s\n", pol);
+	} else {
+		printf("reloaded\n");
+	}
+}
+
+/* Ask the daemon CMD (about ARG), print its answer; the exit status. */
+static int call(const char *socket_path, const char *cmd, const char *arg, bool json)
+{
+	struct json_object *req = json_object_new_object(), *reply = NULL;
+	int r;
+
+	json_object_object_add(req, "command", json_object_new_string(cmd));
+	if (arg)
+		json_object_object_add(req, "target", json_object_new_string(arg));
+	r = control_call(socket_path, req, 30 * USEC_PER_SEC, &reply);
+	json_object_put(req);
+	if (r < 0) {
+		fprintf(stderr, "nvmfctl: %s: %s%s\n", socket_path, strerror(-r),
+			r == -ENOENT || r == -ECONNREFUSED ? " (is nvmfd running?)" : "");
+		return 1;
+	}
+	if (!json_object_get_boolean(json_object_object_get(reply, "ok"))) {
+		/* a refused reload's errors, each FILE:LINE:COLUMN: error: ... */
+		control_print_errors(reply, stderr);
+		fprintf(stderr, "nvmfctl: %s: %s\n", cmd, strempty(str(reply, "error")));
+		json_object_put(reply);
+		return 1;
+	}
+	print_reply(cmd, reply, json);
+	json_object_put(reply);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -177,7 +234,6 @@ int main(int argc, char **argv)
 	};
 	const char *socket_path = CONTROL_DEFAULT_SOCKET, *cmd, *arg = NULL, *config = DEFAULT_CONFIG, *host = NULL;
 	bool json = false, all = false;
-	struct json_object *req, *reply = NULL;
 	char nqn[256];
 	int c, r;
 
@@ -238,48 +294,5 @@ int main(int argc, char **argv)
 		}
 		arg = nqn;
 	}
-	req = json_object_new_object();
-	json_object_object_add(req, "command", json_object_new_string(cmd));
-	if (arg)
-		json_object_object_add(req, "target", json_object_new_string(arg));
-	r = control_call(socket_path, req, 30 * USEC_PER_SEC, &reply);
-	json_object_put(req);
-	if (r < 0) {
-		fprintf(stderr, "nvmfctl: %s: %s%s\n", socket_path, strerror(-r),
-			r == -ENOENT || r == -ECONNREFUSED ? " (is nvmfd running?)" : "");
-		return 1;
-	}
-	if (!json_object_get_boolean(json_object_object_get(reply, "ok"))) {
-		/* a refused reload's errors, each FILE:LINE:COLUMN: error: ... */
-		control_print_errors(reply, stderr);
-		fprintf(stderr, "nvmfctl: %s: %s\n", cmd, strempty(str(reply, "error")));
-		json_object_put(reply);
-		return 1;
-	}
-	if (streq(cmd, "status")) {
-		struct json_object *status = json_object_object_get(reply, "status");
-
-		if (json)
-			printf("%s\n", json_object_to_json_string_ext(status, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-		else
-			print_status(status);
-	} else if (streq(cmd, "reconnect")) {
-		printf("%s path(s) reconnecting\n", strempty(str(reply, "kicked")));
-	} else if (streq(cmd, "rescan")) {
-		printf("%s path(s) scanning their namespaces\n", strempty(str(reply, "rescanned")));
-	} else if (streq(cmd, "discover")) {
-		printf("%s discovery log(s) being read\n", strempty(str(reply, "reading")));
-	} else if (streq(cmd, "owns")) {
-		/* udev's IMPORT{program} form */
-		printf("NVMFD_OWNED=%d\n", json_object_get_boolean(json_object_object_get(reply, "owned")) ? 1 : 0);
-	} else if (streq(cmd, "iopolicy")) {
-		const char *pol = str(reply, "iopolicy");
-
-		if (pol)
-			printf("NVMFD_IOPOLICY=%s\n", pol);
-	} else {
-		printf("reloaded\n");
-	}
-	json_object_put(reply);
-	return 0;
+	return call(socket_path, cmd, arg, json);
 }

@@ -451,6 +451,52 @@ static bool listed(const struct disc_plan *plan, const char *nqn)
 	return false;
 }
 
+/* What one connect said of NOT_LISTED, a subsystem the log does not list (WHY:
+ * the kernel's reason; NAMES: what the log lists). */
+static void report_not_listed(const struct ctx *c, struct doctor_path *p, const struct inv_endpoint *e,
+			      enum connect_class cls, const char *not_listed, const char *why, const char *names)
+{
+	switch (cls) {
+	case CONNECT_DENIED:
+		addf(p, DOCTOR_DISCOVERY, DOCTOR_WARN, NULL,
+		     "%s is not listed for this host (the target hides subsystems a host may not use)", not_listed);
+		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_FAIL,
+		     fixf("on the target: allow %s on %s (nvmetcfg: allowed_hosts; configfs: ln -s hosts/HOSTNQN subsystems/NQN/allowed_hosts/)",
+			  c->id->hostnqn, not_listed),
+		     "%s: %s", not_listed, why);
+		break;
+	case CONNECT_AUTH:
+		addf(p, DOCTOR_DISCOVERY, DOCTOR_WARN, NULL, "%s is not listed for this host", not_listed);
+		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_FAIL, "check the DH-HMAC-CHAP keys on both sides (dhchap_key in the inventories)",
+		     "%s: %s", not_listed, why);
+		break;
+	case CONNECT_HOST_CONFLICT:
+		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_FAIL,
+		     "disconnect the controllers that hold this host NQN or host ID with another (nvme list-subsys), or give the inventory their pair",
+		     "%s: %s", not_listed, why);
+		break;
+	case _CONNECT_CLASS_MAX:
+		addf(p, DOCTOR_DISCOVERY, DOCTOR_WARN, NULL, "%s is not listed, but a connect succeeded", not_listed);
+		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_PASS, NULL, "%s: %s", not_listed, why);
+		break;
+	case CONNECT_ALREADY:
+	case CONNECT_TRANSIENT:
+	case CONNECT_INVALID:
+	case CONNECT_NO_SUBSYS: {
+		char also[300] = "";
+
+		if (names[0])
+			snprintf(also, sizeof(also), " (it lists %s)", names);
+		addf(p, DOCTOR_DISCOVERY, DOCTOR_FAIL,
+		     fixf("on the target: export %s on this port (nvmetcfg: the port's subsystems; configfs: ln -s subsystems/NQN ports/ID/subsystems/)",
+			  not_listed),
+		     "%s is not exported on %s:%s%s", not_listed, e->traddr, e->trsvcid, also);
+		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_SKIP, NULL, "%s", why);
+		break;
+	}
+	}
+}
+
 /* Checks 10-11: the discovery log, and whether the target takes this host. */
 static void check_subsystems(struct ctx *c, const struct inv_endpoint *e, const struct ident *disc, struct doctor_path *p)
 {
@@ -514,45 +560,7 @@ static void check_subsystems(struct ctx *c, const struct inv_endpoint *e, const 
 		goto out;
 	}
 	/* Not listed: not exported on this port, or hidden from this host. One connect tells. */
-	switch (try_connect(c, e, not_listed, why, sizeof(why))) {
-	case CONNECT_DENIED:
-		addf(p, DOCTOR_DISCOVERY, DOCTOR_WARN, NULL,
-		     "%s is not listed for this host (the target hides subsystems a host may not use)", not_listed);
-		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_FAIL,
-		     fixf("on the target: allow %s on %s (nvmetcfg: allowed_hosts; configfs: ln -s hosts/HOSTNQN subsystems/NQN/allowed_hosts/)",
-			  c->id->hostnqn, not_listed),
-		     "%s: %s", not_listed, why);
-		break;
-	case CONNECT_AUTH:
-		addf(p, DOCTOR_DISCOVERY, DOCTOR_WARN, NULL, "%s is not listed for this host", not_listed);
-		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_FAIL, "check the DH-HMAC-CHAP keys on both sides (dhchap_key in the inventories)",
-		     "%s: %s", not_listed, why);
-		break;
-	case CONNECT_HOST_CONFLICT:
-		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_FAIL,
-		     "disconnect the controllers that hold this host NQN or host ID with another (nvme list-subsys), or give the inventory their pair",
-		     "%s: %s", not_listed, why);
-		break;
-	case _CONNECT_CLASS_MAX:
-		addf(p, DOCTOR_DISCOVERY, DOCTOR_WARN, NULL, "%s is not listed, but a connect succeeded", not_listed);
-		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_PASS, NULL, "%s: %s", not_listed, why);
-		break;
-	case CONNECT_ALREADY:
-	case CONNECT_TRANSIENT:
-	case CONNECT_INVALID:
-	case CONNECT_NO_SUBSYS: {
-		char also[300] = "";
-
-		if (names[0])
-			snprintf(also, sizeof(also), " (it lists %s)", names);
-		addf(p, DOCTOR_DISCOVERY, DOCTOR_FAIL,
-		     fixf("on the target: export %s on this port (nvmetcfg: the port's subsystems; configfs: ln -s subsystems/NQN ports/ID/subsystems/)",
-			  not_listed),
-		     "%s is not exported on %s:%s%s", not_listed, e->traddr, e->trsvcid, also);
-		addf(p, DOCTOR_HOST_ALLOWED, DOCTOR_SKIP, NULL, "%s", why);
-		break;
-	}
-	}
+	report_not_listed(c, p, e, try_connect(c, e, not_listed, why, sizeof(why)), not_listed, why, names);
 out:
 	disc_plan_free(&plan);
 	disc_log_free(&log);
