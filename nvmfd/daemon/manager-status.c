@@ -107,6 +107,12 @@ const char *manager_iopolicy(struct manager *m, const char *nqn)
 	return NULL;
 }
 
+/* FILTER (NULL: every path) names P: its subsystem NQN, target address or controller. */
+static bool path_matches(const struct mpath *p, const char *filter)
+{
+	return !filter || streq(filter, p->ident.subsysnqn) || streq(filter, p->ident.traddr) || streq(filter, p->fsm.ctrl);
+}
+
 unsigned manager_kick(struct manager *m, const char *filter)
 {
 	unsigned n = 0;
@@ -120,8 +126,7 @@ unsigned manager_kick(struct manager *m, const char *filter)
 
 		if (p->fsm.state != PATH_BACKOFF && p->fsm.state != PATH_FAILED)
 			continue;
-		if (filter && !streq(filter, p->ident.subsysnqn) && !streq(filter, p->ident.traddr) &&
-		    !streq(filter, p->fsm.ctrl))
+		if (!path_matches(p, filter))
 			continue;
 		mpath_feed(p, &ev);
 		n++;
@@ -141,8 +146,7 @@ unsigned manager_rescan(struct manager *m, const char *filter)
 
 		if (p->discovery || p->fsm.state != PATH_LIVE || !p->fsm.ctrl[0])
 			continue;
-		if (filter && !streq(filter, p->ident.subsysnqn) && !streq(filter, p->ident.traddr) &&
-		    !streq(filter, p->fsm.ctrl))
+		if (!path_matches(p, filter))
 			continue;
 		r = sysfs_ctrl_rescan(m->opts.sysfs, p->fsm.ctrl);
 		if (r < 0) {

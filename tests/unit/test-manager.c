@@ -801,6 +801,18 @@ static int ctrl_of(struct run *r, const char *nqn, char *name)
 	return found;
 }
 
+/* The fake kernel's controllers with host ID HOSTID (NULL: all). */
+static int alive_with_hostid(const char *hostid)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&lock);
+	for (int i = 0; i < next_ctrl; i++)
+		n += fake_ctrl_alive(i) && (!hostid || streq(ctrls[i].hostid, hostid));
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
 /* A disconnect that waited in its lane while its controller went (the
  * kernel's ctrl_loss_tmo) and the kernel gave the name to the next
  * controller it made: that controller, nvme-cli's here, stays. */
@@ -892,7 +904,6 @@ static void manager_test_a_stop_waits_for_every_controller(void **state _unused_
 	const struct inv_host *h;
 	struct inventory *inv;
 	struct host_identity id = { .hostnqn = HOSTNQN };
-	int alive = 0;
 	struct run r;
 
 	opt_disconnect_on_stop = true;
@@ -908,11 +919,7 @@ static void manager_test_a_stop_waits_for_every_controller(void **state _unused_
 	assert_int_equal(manager_reload(r.m, inv, h, &id), -ESHUTDOWN);
 	RUN_UNTIL(&r, stopped_flag, 3000);
 	assert_true(stopped_flag);
-	pthread_mutex_lock(&lock);
-	for (int i = 0; i < next_ctrl; i++)
-		alive += fake_ctrl_alive(i);
-	pthread_mutex_unlock(&lock);
-	assert_int_equal(alive, 0);
+	assert_int_equal(alive_with_hostid(NULL), 0);
 	stop(&r);
 }
 
@@ -922,17 +929,6 @@ static void disconnect_slowly(const char *ctrl _unused_)
 }
 static const struct fake_world slow_disconnects = { .disconnect_begin = disconnect_slowly };
 
-/* The fake kernel's controllers with host ID HOSTID (NULL: all). */
-static int alive_with_hostid(const char *hostid)
-{
-	int n = 0;
-
-	pthread_mutex_lock(&lock);
-	for (int i = 0; i < next_ctrl; i++)
-		n += fake_ctrl_alive(i) && (!hostid || streq(ctrls[i].hostid, hostid));
-	pthread_mutex_unlock(&lock);
-	return n;
-}
 
 /* The kernel takes one host ID per host NQN while a controller holds it
  * (6.5 and later): a new host ID reaches every path although the first
@@ -963,6 +959,16 @@ static void manager_test_a_new_host_id_reaches_every_path_past_the_kernels_refus
 	assert_int_equal(count_state(&r, "io", "failed"), 0);
 	assert_int_equal(count_state(&r, "discovery", "live"), 1);
 	assert_int_equal(count_field(&r, "persistent", "false"), 0); /* no fall back to one-shot discovery */
+
+	/* the neighbour: a new host NQN under the same host ID ("found same hostid") */
+	reload_to(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n",
+		  "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000002", "00000000-0000-0000-0000-0000000000aa");
+	ms = RUN_UNTIL(&r, count_state(&r, "io", "live") == 4 && streq(last_hostnqn, inv_hostnqn) &&
+				   alive_with_hostid(NULL) == 5,
+		       3000);
+	assert_true(ms >= 0);
+	assert_int_equal(count_state(&r, "io", "failed"), 0);
+	assert_int_equal(count_field(&r, "persistent", "false"), 0);
 	stop(&r);
 }
 
@@ -1107,7 +1113,7 @@ static void manager_test_a_stop_skips_the_connects_not_begun(void **state _unuse
 {
 	struct fake_dc *a = fake_dc("192.0.2.1");
 	struct run r;
-	int connects, alive = 0;
+	int connects;
 
 	opt_disconnect_on_stop = true;
 	lists(a, 2, "192.0.2.9", "4420", "nqn.2020-09.com.example:hangs");
@@ -1126,11 +1132,7 @@ static void manager_test_a_stop_skips_the_connects_not_begun(void **state _unuse
 	RUN_UNTIL(&r, stopped_flag, 3000);
 	assert_true(stopped_flag);
 	assert_int_equal(n_connects - connects, 1); /* the waiting one never connected */
-	pthread_mutex_lock(&lock);
-	for (int i = 0; i < next_ctrl; i++)
-		alive += fake_ctrl_alive(i);
-	pthread_mutex_unlock(&lock);
-	assert_int_equal(alive, 0);
+	assert_int_equal(alive_with_hostid(NULL), 0);
 	stop(&r);
 	close(hang_pipe[0]);
 	close(hang_pipe[1]);
