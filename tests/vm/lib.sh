@@ -57,6 +57,9 @@ lab_wait() {
 	done
 }
 
+# lab_not CMD...: CMD fails (for lab_wait).
+lab_not() { ! "$@"; }
+
 # lab_write PATH VALUE: a configfs or sysfs write that names the path and the
 # kernel's error when it fails.
 lab_write() {
@@ -205,18 +208,49 @@ lab_ns_of() {
 lab_fio() {
 	local name=$1 dev=$2 out
 	shift 2
-	out=$(fio --name="$name" --filename="$dev" --rw=randread --ioengine=libaio --direct=1 \
+	out=$(lab_fio_cmd "$name" "$dev" "$@" 2>&1) || lab_fail "fio $name on $dev: $out"
+	lab_fio_report "$name" "$dev" "$out"
+}
+
+lab_fio_cmd() {
+	local name=$1 dev=$2
+	shift 2
+	fio --name="$name" --filename="$dev" --rw=randread --ioengine=libaio --direct=1 \
 		--invalidate=1 --randrepeat=1 --norandommap --time_based --group_reporting \
-		--lat_percentiles=1 --output-format=terse --terse-version=3 "$@" 2>&1) || lab_fail "fio $name on $dev: $out"
-	local line
+		--lat_percentiles=1 --output-format=terse --terse-version=3 "$@"
+}
+
+# lab_fio_start NAME DEVICE FIO-ARGS...: the same fio in the background, for
+# I/O across a fault; lab_fio_end NAME DEVICE stops it (SIGINT: fio ends its
+# jobs and reports) and reports as lab_fio does: an I/O error fails the step.
+lab_fio_start() {
+	local name=$1
+	lab_fio_cmd "$@" >"/tmp/fio-$name.out" 2>&1 &
+	LAB_FIO_PID=$!
+}
+lab_fio_end() {
+	local name=$1 dev=$2 rc
+	# fio is the child of the background shell: the signal goes to it.
+	pkill -INT -P "$LAB_FIO_PID" -x fio 2>/dev/null
+	wait "$LAB_FIO_PID"
+	rc=$?
+	# 0, or 128 when the signal ended it: its report tells the rest.
+	((rc == 0 || rc == 128)) || lab_log "fio $name exited $rc: $(grep -v '^3;' "/tmp/fio-$name.out" | tail -n 3)"
+	lab_fio_report "$name" "$dev" "$(cat "/tmp/fio-$name.out")"
+}
+
+# lab_fio_report NAME DEVICE OUTPUT: fio's terse line, said and kept.
+lab_fio_report() {
+	local name=$1 dev=$2 out=$3 line
 	line=$(printf '%s\n' "$out" | grep '^3;' | tail -n 1)
 	[[ -n $line ]] || lab_fail "fio $name printed no result: $out"
 	local bw iops lat p99 err
 	IFS=';' read -r -a f <<<"$line"
 	err=${f[4]} bw=${f[6]} iops=${f[7]} lat=${f[39]}
 	p99=$(printf '%s\n' "${f[@]:17:20}" | sed -n 's/^99\.000000%=//p')
-	((err == 0)) || lab_fail "fio $name on $dev reported error $err"
-	((iops > 0)) || lab_fail "fio $name on $dev did no I/O"
+	((err == 0)) || lab_fail "fio $name on $dev reported error $err ($(grep -o 'err=.*' <<<"$out" | head -n 1))"
+	# LAB_FIO_SLOW=1: a wire so lossy that the rate may round to 0 IOPS.
+	((iops > 0 || ${LAB_FIO_SLOW:-0} == 1)) || lab_fail "fio $name on $dev did no I/O"
 	printf '%s: fio %-28s %-10s %9.1f MiB/s %9d IOPS  lat mean %8.1f us  p99 %6d us\n' \
 		"$LAB_SCENARIO" "$name" "$dev" "$(awk -v k="$bw" 'BEGIN { print k / 1024 }')" "$iops" "$lat" "$p99"
 	if [[ -n ${LAB_RESULTS:-} ]]; then
@@ -301,4 +335,68 @@ lab_enable() {
 		[[ -e /etc/systemd/system/multi-user.target.wants/$u ]] || lab_fail "enabling $u did not hook it to multi-user.target"
 		ln -sf "/etc/systemd/system/multi-user.target.wants/$u" /etc/systemd/system/lab.target.wants/
 	done
+}
+
+# --- guests on a wire (tests/vm/wire) --------------------------------------
+
+# wire_mark MARK: tell the plan and the other guests that MARK happened.
+# wire_wait MARK SECONDS: wait for a mark of the plan's or another guest's.
+wire_mark() { date +%s.%N >"$LAB_WIRE/$1.tmp" && mv "$LAB_WIRE/$1.tmp" "$LAB_WIRE/$1"; }
+wire_wait() {
+	lab_wait "$2" "the mark '$1'" test -e "$LAB_WIRE/$1"
+}
+
+# lab_wire_rxe: a soft-RoCE device on each wire NIC named rdma* (rxe_NIC).
+lab_wire_rxe() {
+	local nic
+	lab_modprobe rdma_rxe
+	for nic in $LAB_NICS; do
+		nic=${nic%%=*}
+		[[ $nic == rdma* ]] || continue
+		lab_run rdma link add "rxe_$nic" type rxe netdev "$nic" >/dev/null
+		# A cable pulled from the start (the plan "pair") leaves it down.
+		lab_wait 10 "rxe_$nic port ACTIVE" sh -c "rdma link show rxe_$nic/1 | grep -q 'state ACTIVE' ||
+			[ \"\$(cat /sys/class/net/$nic/carrier)\" = 0 ]"
+	done
+}
+
+# lab_wire_initiator: the setup of an initiator on the wire: `make install`,
+# the inventory from the wire's directory, rxe, nvmfd.service enabled (it
+# picks its host entry by this guest's hostname).
+lab_wire_initiator() {
+	lab_install
+	mkdir -p /etc/nvmfd
+	cp "$LAB_WIRE/nvmfd.yaml" /etc/nvmfd/nvmfd.yaml || lab_fail "no inventory in $LAB_WIRE"
+	lab_wire_rxe
+	lab_enable nvmfd.service
+}
+
+# lab_nvmfd_live N: nvmfd's status line says N/N paths live.
+lab_nvmfd_live() {
+	[[ $(systemctl show -p StatusText --value nvmfd) == "$1/$1 paths live" ]]
+}
+
+# lab_netem ARGS|off: tc netem on every wire NIC of this guest (its egress),
+# or none.
+lab_netem() {
+	local nic
+	lab_modprobe sch_netem
+	for nic in $LAB_NICS; do
+		nic=${nic%%=*}
+		if [[ $1 == off ]]; then
+			tc qdisc del dev "$nic" root 2>/dev/null
+		else
+			# shellcheck disable=SC2086 # netem's arguments are words
+			lab_run tc qdisc replace dev "$nic" root netem $1
+		fi
+	done
+	lab_log "netem on $(echo $LAB_NICS | sed 's/=[^ ]*//g'): $1"
+}
+
+# lab_wire_netem ARGS|off: the same on both ends of every cable: here, and
+# on the target, which applies it when asked (tests/vm/wire-guests/target).
+lab_wire_netem() {
+	lab_netem "$1"
+	printf '%s\n' "$1" >"$LAB_WIRE/netem.request.tmp" && mv "$LAB_WIRE/netem.request.tmp" "$LAB_WIRE/netem.request"
+	lab_wait 20 "the target's netem ($1)" sh -c "[ \"\$(cat '$LAB_WIRE/netem.applied' 2>/dev/null)\" = '$1' ]"
 }
