@@ -65,7 +65,7 @@ TESTS := $(patsubst tests/unit/%.c,$(BUILDDIR)/tests/%,$(TEST_SRCS))
 LAB_SRCS := $(wildcard tests/vm/lab-*.c)
 LAB_PROGS := $(patsubst tests/vm/%.c,$(BUILDDIR)/lab/%,$(LAB_SRCS))
 
-.PHONY: all deps check check-layers unit-tests demo bench install uninstall clean
+.PHONY: all deps check check-layers check-length unit-tests demo bench install uninstall clean
 .PHONY: fuzz fuzz-build fuzz-seeds
 .DELETE_ON_ERROR:
 
@@ -115,12 +115,21 @@ check-layers:
 	if [ -n "$$bad" ]; then echo "core/ includes an adapter or a loop owner:"; echo "$$bad"; exit 1; fi; \
 	echo "layers: core/ includes nothing from kernel/, daemon/, doctor/, target/ or cmd/"
 
+# No function over about 80 lines: one that grows past 90 is split, so each
+# can be read at once. A function starts at a line that opens its definition
+# at the margin and ends at the first "}" at the margin.
+check-length:
+	@awk 'FNR == 1 { start = 0 } /^[a-z_].*\(/ && !/;$$/ { start = FNR; name = $$0 } \
+	/^}/ && start { if (FNR - start > 90) { printf "%s:%d: %d lines: %s\n", FILENAME, start, FNR - start, name; bad = 1 } start = 0 } \
+	END { exit bad }' nvmfd/*/*.c || { echo "functions over 90 lines: split them"; exit 1; }
+	@echo "length: no function in nvmfd/ over 90 lines"
+
 deps:
 	@tests/deps all
 
 # The unit tests run under ASan and UBSan (their own build directory); the
 # lab runs the regular build inside the guest.
-check: deps check-layers
+check: deps check-layers check-length
 	@$(MAKE) --no-print-directory ASAN=1 UBSAN=1 BUILDDIR=$(BUILDDIR)/san unit-tests
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory fuzz-build

@@ -242,60 +242,62 @@ static bool port_has_gid_for(const struct rdma_port *port, const char *src)
 	return false;
 }
 
-/* Checks 3-7: the RDMA device, its port and link layer, the local address, the route. */
-static bool check_local(struct ctx *c, const struct ident *ident, bool rdma, struct doctor_path *p,
-			struct link_facts *f)
+/* Checks 3-5: the RDMA device bound to the route's interface IFN, its port
+ * and its link layer. */
+static bool check_rdma(const struct link_facts *f, const char *ifn, struct doctor_path *p)
 {
-	const char *ifn;
 	bool ok = true;
 
-	link_gather(c->env->sysfs, ident, &c->view, f);
-	ifn = f->route.ifname;
-	if (rdma) {
-		if (!ifn[0]) {
-			doctor_add(p, DOCTOR_RDMA_DEVICE, DOCTOR_SKIP, "no interface leads to the target (see the route)", NULL);
-		} else if (!f->rdma_known) {
-			doctor_add(p, DOCTOR_RDMA_DEVICE, DOCTOR_WARN, "the RDMA devices cannot be listed",
-				   "modprobe ib_uverbs (libibverbs lists devices through it)");
-		} else if (!f->dev) {
-			addf(p, DOCTOR_RDMA_DEVICE, DOCTOR_FAIL,
-			     fixf("load the RNIC's driver (modprobe qedr for FastLinQ) or, for soft-RoCE, "
-				  "rdma link add rxe0 type rxe netdev %s; `rdma link show` lists devices and their netdevs", ifn),
-			     "no RDMA device is bound to %s (the interface of %s)", ifn, f->route.src[0] ? f->route.src : "the path");
+	if (!ifn[0]) {
+		doctor_add(p, DOCTOR_RDMA_DEVICE, DOCTOR_SKIP, "no interface leads to the target (see the route)", NULL);
+	} else if (!f->rdma_known) {
+		doctor_add(p, DOCTOR_RDMA_DEVICE, DOCTOR_WARN, "the RDMA devices cannot be listed",
+			   "modprobe ib_uverbs (libibverbs lists devices through it)");
+	} else if (!f->dev) {
+		addf(p, DOCTOR_RDMA_DEVICE, DOCTOR_FAIL,
+		     fixf("load the RNIC's driver (modprobe qedr for FastLinQ) or, for soft-RoCE, "
+			  "rdma link add rxe0 type rxe netdev %s; `rdma link show` lists devices and their netdevs", ifn),
+		     "no RDMA device is bound to %s (the interface of %s)", ifn, f->route.src[0] ? f->route.src : "the path");
+		ok = false;
+	} else {
+		addf(p, DOCTOR_RDMA_DEVICE, DOCTOR_PASS, NULL, "%s (%s) port %u on %s", f->dev->name, f->dev->kind,
+		     f->port->num, ifn);
+	}
+	if (!f->dev) {
+		doctor_add(p, DOCTOR_PORT_ACTIVE, DOCTOR_SKIP, "no device", NULL);
+		doctor_add(p, DOCTOR_LINK_LAYER, DOCTOR_SKIP, "no device", NULL);
+	} else {
+		if (f->port->active) {
+			addf(p, DOCTOR_PORT_ACTIVE, DOCTOR_PASS, NULL, "%s port %u %s", f->dev->name, f->port->num, f->port->state);
+		} else {
+			bool if_down = f->netdev_err == 0 && !f->netdev.admin_up;
+			bool no_carrier = f->netdev_err == 0 && !f->netdev.carrier;
+
+			addf(p, DOCTOR_PORT_ACTIVE, DOCTOR_FAIL,
+			     if_down ? fixf("ip link set %s up", ifn)
+			     : no_carrier ? fixf("%s has no carrier: check the cable and the switch port", ifn)
+			     : fixf("check the port: rdma link show %s", f->dev->name),
+			     "%s port %u is %s%s%s%s", f->dev->name, f->port->num, f->port->state,
+			     if_down ? " (" : "", if_down ? ifn : "", if_down ? " is down)" : "");
+			ok = false;
+		}
+		if (streq(f->dev->kind, "RoCE") && f->route.src[0] && !port_has_gid_for(f->port, f->route.src)) {
+			addf(p, DOCTOR_LINK_LAYER, DOCTOR_FAIL,
+			     fixf("RoCE v2 needs the address in the device's GID table: is %s configured on %s?", f->route.src, ifn),
+			     "%s over %s, but no GID for %s", f->dev->kind, f->port->link_layer, f->route.src);
 			ok = false;
 		} else {
-			addf(p, DOCTOR_RDMA_DEVICE, DOCTOR_PASS, NULL, "%s (%s) port %u on %s", f->dev->name, f->dev->kind,
-			     f->port->num, ifn);
-		}
-		if (!f->dev) {
-			doctor_add(p, DOCTOR_PORT_ACTIVE, DOCTOR_SKIP, "no device", NULL);
-			doctor_add(p, DOCTOR_LINK_LAYER, DOCTOR_SKIP, "no device", NULL);
-		} else {
-			if (f->port->active) {
-				addf(p, DOCTOR_PORT_ACTIVE, DOCTOR_PASS, NULL, "%s port %u %s", f->dev->name, f->port->num, f->port->state);
-			} else {
-				bool if_down = f->netdev_err == 0 && !f->netdev.admin_up;
-				bool no_carrier = f->netdev_err == 0 && !f->netdev.carrier;
-
-				addf(p, DOCTOR_PORT_ACTIVE, DOCTOR_FAIL,
-				     if_down ? fixf("ip link set %s up", ifn)
-				     : no_carrier ? fixf("%s has no carrier: check the cable and the switch port", ifn)
-				     : fixf("check the port: rdma link show %s", f->dev->name),
-				     "%s port %u is %s%s%s%s", f->dev->name, f->port->num, f->port->state,
-				     if_down ? " (" : "", if_down ? ifn : "", if_down ? " is down)" : "");
-				ok = false;
-			}
-			if (streq(f->dev->kind, "RoCE") && f->route.src[0] && !port_has_gid_for(f->port, f->route.src)) {
-				addf(p, DOCTOR_LINK_LAYER, DOCTOR_FAIL,
-				     fixf("RoCE v2 needs the address in the device's GID table: is %s configured on %s?", f->route.src, ifn),
-				     "%s over %s, but no GID for %s", f->dev->kind, f->port->link_layer, f->route.src);
-				ok = false;
-			} else {
-				addf(p, DOCTOR_LINK_LAYER, DOCTOR_PASS, NULL, "%s over %s", f->dev->kind, f->port->link_layer);
-			}
+			addf(p, DOCTOR_LINK_LAYER, DOCTOR_PASS, NULL, "%s over %s", f->dev->kind, f->port->link_layer);
 		}
 	}
-	/* 6: the local address */
+	return ok;
+}
+
+/* Check 6: the local address, on an interface that is up with carrier. */
+static bool check_addr(struct link_facts *f, const struct ident *ident, const char *ifn, struct doctor_path *p)
+{
+	bool ok = true;
+
 	if (f->route_err == -ENODEV || f->route_err == -EADDRNOTAVAIL) {
 		char why[160];
 
@@ -320,7 +322,14 @@ static bool check_local(struct ctx *c, const struct ident *ident, bool rdma, str
 	} else {
 		doctor_add(p, DOCTOR_LOCAL_ADDR, DOCTOR_SKIP, "no interface leads to the target (see the route)", NULL);
 	}
-	/* 7: the route */
+	return ok;
+}
+
+/* Check 7: the route to the target. */
+static bool check_route(const struct link_facts *f, const struct ident *ident, const char *ifn, struct doctor_path *p)
+{
+	bool ok = true;
+
 	if (f->route_err < 0 && f->route_err != -ENODEV && f->route_err != -EADDRNOTAVAIL) {
 		addf(p, DOCTOR_ROUTE, DOCTOR_FAIL,
 		     fixf("add an address in the target's subnet or a route to it (ip route get %s)", ident->traddr),
@@ -332,6 +341,19 @@ static bool check_local(struct ctx *c, const struct ident *ident, bool rdma, str
 		doctor_add(p, DOCTOR_ROUTE, DOCTOR_SKIP, "no source address", NULL);
 	}
 	return ok;
+}
+
+/* Checks 3-7: the RDMA device, its port and link layer, the local address, the route. */
+static bool check_local(struct ctx *c, const struct ident *ident, bool rdma, struct doctor_path *p,
+			struct link_facts *f)
+{
+	bool ok = true;
+
+	link_gather(c->env->sysfs, ident, &c->view, f);
+	if (rdma)
+		ok = check_rdma(f, f->route.ifname, p);
+	ok = check_addr(f, ident, f->route.ifname, p) && ok;
+	return check_route(f, ident, f->route.ifname, p) && ok;
 }
 
 /* A TCP connect with a timeout: 0 or a positive errno. */

@@ -85,6 +85,101 @@ _printf_(4, 5) static void set(struct rdmacm_result *r, enum rdmacm_outcome o, i
 	va_end(ap);
 }
 
+/* The event channel gave nothing before the deadline (or failed): say which
+ * step was waiting. */
+static void no_event(enum rdma_cm_event_type want, int err, struct rdmacm_result *r)
+{
+	if (err != -ETIMEDOUT) {
+		set(r, RDMACM_ERROR, err, "RDMA CM event: %s", strerror(-err));
+		return;
+	}
+	if (want == RDMA_CM_EVENT_ADDR_RESOLVED)
+		set(r, RDMACM_ADDR_ERROR, err, "%s", "address resolution: no answer in time");
+	else if (want == RDMA_CM_EVENT_ROUTE_RESOLVED)
+		set(r, RDMACM_ROUTE_ERROR, err, "%s", "route resolution: no answer in time");
+	else
+		set(r, RDMACM_TIMEOUT, err, "%s", "connect request: no answer in time");
+}
+
+/* The route is known: ask for a connection the target refuses on sight, so
+ * that its answer says whether the port listens. */
+static bool send_request(struct rdma_cm_id *id, struct rdmacm_result *r)
+{
+	/* recfmt 0xffff: not NVMe/RDMA 1.0, refused on sight */
+	unsigned char pdata[32] = { 0xff, 0xff };
+	struct rdma_conn_param cp = { .private_data = pdata, .private_data_len = sizeof(pdata),
+				      .responder_resources = 1, .initiator_depth = 1,
+				      .retry_count = 1, .rnr_retry_count = 1,
+				      .qp_num = 1 /* no QP: the request is refused before one is needed */ };
+
+	r->resolved = true;
+	if (rdma_connect(id, &cp) < 0) {
+		/* iWARP's CM sends nothing without a QP: a TCP connect tells instead */
+		set(r, RDMACM_ERROR, -errno, "connect request: %s", strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+/* What a refusal says: nothing listens (invalid service ID), or the port
+ * answered. */
+static void rejected(int status, struct rdmacm_result *r)
+{
+	if (status == IB_CM_REJ_INVALID_SERVICE_ID)
+		set(r, RDMACM_NOT_LISTENING, status, "%s", "rejected: invalid service ID (nothing listens on the port)");
+	else
+		set(r, RDMACM_LISTENING, 0, "the port answers (reject reason %d)", status);
+}
+
+/* One event of the probe's steps; whether to wait for the next. */
+static bool on_event(struct rdma_cm_id *id, enum rdma_cm_event_type type, int status, int timeout_ms,
+		     enum rdma_cm_event_type *want, struct rdmacm_result *r)
+{
+	switch (type) {
+	case RDMA_CM_EVENT_ADDR_RESOLVED:
+		if (id->verbs)
+			snprintf(r->device, sizeof(r->device), "%s", ibv_get_device_name(id->verbs->device));
+		*want = RDMA_CM_EVENT_ROUTE_RESOLVED;
+		if (rdma_resolve_route(id, timeout_ms) < 0) {
+			set(r, RDMACM_ROUTE_ERROR, -errno, "route resolution: %s", strerror(errno));
+			return false;
+		}
+		return true;
+	case RDMA_CM_EVENT_ROUTE_RESOLVED:
+		*want = RDMA_CM_EVENT_ESTABLISHED;
+		return send_request(id, r);
+	case RDMA_CM_EVENT_ADDR_ERROR:
+		set(r, RDMACM_ADDR_ERROR, status, "address resolution failed: %s", strerror(status < 0 ? -status : EHOSTUNREACH));
+		return false;
+	case RDMA_CM_EVENT_ROUTE_ERROR:
+		set(r, RDMACM_ROUTE_ERROR, status, "route resolution failed: %s", strerror(status < 0 ? -status : ENETUNREACH));
+		return false;
+	case RDMA_CM_EVENT_REJECTED:
+		rejected(status, r);
+		return false;
+	case RDMA_CM_EVENT_ESTABLISHED:
+	case RDMA_CM_EVENT_CONNECT_RESPONSE:
+		set(r, RDMACM_LISTENING, 0, "%s", "the port answers (accepted)");
+		rdma_disconnect(id);
+		return false;
+	case RDMA_CM_EVENT_UNREACHABLE:
+	case RDMA_CM_EVENT_CONNECT_ERROR:
+		set(r, RDMACM_UNREACHABLE, status, "connect request unanswered: %s", strerror(status < 0 ? -status : ETIMEDOUT));
+		return false;
+	case RDMA_CM_EVENT_DEVICE_REMOVAL:
+		set(r, RDMACM_ADDR_ERROR, -ENODEV, "%s", "the RDMA device went away");
+		return false;
+	case RDMA_CM_EVENT_CONNECT_REQUEST:
+	case RDMA_CM_EVENT_DISCONNECTED:
+	case RDMA_CM_EVENT_MULTICAST_JOIN:
+	case RDMA_CM_EVENT_MULTICAST_ERROR:
+	case RDMA_CM_EVENT_ADDR_CHANGE:
+	case RDMA_CM_EVENT_TIMEWAIT_EXIT:
+		break;
+	}
+	return true;
+}
+
 void rdmacm_probe(const char *traddr, const char *trsvcid, const char *src, int timeout_ms, struct rdmacm_result *r)
 {
 	struct rdma_event_channel *ch = NULL;
@@ -122,82 +217,14 @@ void rdmacm_probe(const char *traddr, const char *trsvcid, const char *src, int 
 		int status;
 
 		if (!ev) {
-			if (err == -ETIMEDOUT)
-				set(r, want == RDMA_CM_EVENT_ADDR_RESOLVED ? RDMACM_ADDR_ERROR
-				       : want == RDMA_CM_EVENT_ROUTE_RESOLVED ? RDMACM_ROUTE_ERROR
-				       : RDMACM_TIMEOUT, err, "%s: no answer in time",
-				    want == RDMA_CM_EVENT_ADDR_RESOLVED ? "address resolution"
-				    : want == RDMA_CM_EVENT_ROUTE_RESOLVED ? "route resolution" : "connect request");
-			else
-				set(r, RDMACM_ERROR, err, "RDMA CM event: %s", strerror(-err));
-			goto out;
+			no_event(want, err, r);
+			break;
 		}
 		type = ev->event;
 		status = ev->status;
 		rdma_ack_cm_event(ev);
-		switch (type) {
-		case RDMA_CM_EVENT_ADDR_RESOLVED:
-			if (id->verbs)
-				snprintf(r->device, sizeof(r->device), "%s", ibv_get_device_name(id->verbs->device));
-			want = RDMA_CM_EVENT_ROUTE_RESOLVED;
-			if (rdma_resolve_route(id, timeout_ms) < 0) {
-				set(r, RDMACM_ROUTE_ERROR, -errno, "route resolution: %s", strerror(errno));
-				goto out;
-			}
-			continue;
-		case RDMA_CM_EVENT_ROUTE_RESOLVED: {
-			r->resolved = true;
-			/* recfmt 0xffff: not NVMe/RDMA 1.0, refused on sight */
-			unsigned char pdata[32] = { 0xff, 0xff };
-			struct rdma_conn_param cp = { .private_data = pdata, .private_data_len = sizeof(pdata),
-						      .responder_resources = 1, .initiator_depth = 1,
-						      .retry_count = 1, .rnr_retry_count = 1,
-						      .qp_num = 1 /* no QP: the request is refused before one is needed */ };
-
-			want = RDMA_CM_EVENT_ESTABLISHED;
-			if (rdma_connect(id, &cp) < 0) {
-				/* iWARP's CM sends nothing without a QP: a TCP connect tells instead */
-				set(r, RDMACM_ERROR, -errno, "connect request: %s", strerror(errno));
-				goto out;
-			}
-			continue;
-		}
-		case RDMA_CM_EVENT_ADDR_ERROR:
-			set(r, RDMACM_ADDR_ERROR, status, "address resolution failed: %s", strerror(status < 0 ? -status : EHOSTUNREACH));
-			goto out;
-		case RDMA_CM_EVENT_ROUTE_ERROR:
-			set(r, RDMACM_ROUTE_ERROR, status, "route resolution failed: %s", strerror(status < 0 ? -status : ENETUNREACH));
-			goto out;
-		case RDMA_CM_EVENT_REJECTED:
-			if (status == IB_CM_REJ_INVALID_SERVICE_ID) {
-				set(r, RDMACM_NOT_LISTENING, status, "%s", "rejected: invalid service ID (nothing listens on the port)");
-			} else {
-				char why[64];
-
-				snprintf(why, sizeof(why), "%d", status);
-				set(r, RDMACM_LISTENING, 0, "the port answers (reject reason %s)", why);
-			}
-			goto out;
-		case RDMA_CM_EVENT_ESTABLISHED:
-		case RDMA_CM_EVENT_CONNECT_RESPONSE:
-			set(r, RDMACM_LISTENING, 0, "%s", "the port answers (accepted)");
-			rdma_disconnect(id);
-			goto out;
-		case RDMA_CM_EVENT_UNREACHABLE:
-		case RDMA_CM_EVENT_CONNECT_ERROR:
-			set(r, RDMACM_UNREACHABLE, status, "connect request unanswered: %s", strerror(status < 0 ? -status : ETIMEDOUT));
-			goto out;
-		case RDMA_CM_EVENT_DEVICE_REMOVAL:
-			set(r, RDMACM_ADDR_ERROR, -ENODEV, "%s", "the RDMA device went away");
-			goto out;
-		case RDMA_CM_EVENT_CONNECT_REQUEST:
-		case RDMA_CM_EVENT_DISCONNECTED:
-		case RDMA_CM_EVENT_MULTICAST_JOIN:
-		case RDMA_CM_EVENT_MULTICAST_ERROR:
-		case RDMA_CM_EVENT_ADDR_CHANGE:
-		case RDMA_CM_EVENT_TIMEWAIT_EXIT:
-			continue;
-		}
+		if (!on_event(id, type, status, timeout_ms, &want, r))
+			break;
 	}
 out:
 	if (id)

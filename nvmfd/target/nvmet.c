@@ -160,113 +160,132 @@ static int derive_ns_ids(struct nvmet_tree *t, struct nvmet_obj *x, const char *
 	return r;
 }
 
+/* One host object per NQN, whatever the subsystems allowing it, with its
+ * keys. A key that cannot be read sets *R (and is said in DIAGS); no key is
+ * read after one failed. Returns -ENOMEM or 0. */
+static int tree_hosts(struct nvmet_tree *t, const struct inventory *inv, const struct inv_target *tg,
+		      struct diags *diags, int *r)
+{
+	for (size_t s = 0; s < tg->n_subsystems; s++)
+		for (size_t a = 0; a < tg->subsystems[s].n_allowed_hosts; a++) {
+			const struct inv_allowed_host *ah = &tg->subsystems[s].allowed_hosts[a];
+			const char *path = fmt(t->arena, "hosts/%s", ah->nqn);
+			struct nvmet_obj *o;
+			const char *key;
+
+			if (!ah->nqn || tree_find(t, path, NULL))
+				continue;
+			o = tree_add(t, NVMET_HOST, path, NULL, NULL);
+			if (!o)
+				return -ENOMEM;
+			if (ah->dhchap_key && *r == 0) {
+				if ((*r = read_key(inv, ah->dhchap_key, ah->loc, diags, t->arena, &key)) < 0)
+					continue;
+				obj_set(t, o, "dhchap_key", key, ah->dhchap_key);
+			}
+			if (ah->dhchap_ctrl_key && *r == 0) {
+				if ((*r = read_key(inv, ah->dhchap_ctrl_key, ah->loc, diags, t->arena, &key)) < 0)
+					continue;
+				obj_set(t, o, "dhchap_ctrl_key", key, ah->dhchap_ctrl_key);
+			}
+			if (ah->dhchap_hash)
+				obj_set(t, o, "dhchap_hash", ah->dhchap_hash, NULL);
+			if (ah->dhchap_dhgroup)
+				obj_set(t, o, "dhchap_dhgroup", ah->dhchap_dhgroup, NULL);
+		}
+	return 0;
+}
+
+/* A subsystem with its serial, namespaces (each with its identity) and
+ * allowed hosts. */
+static int tree_subsystem(struct nvmet_tree *t, const struct inv_subsystem *sub)
+{
+	const char *spath = fmt(t->arena, "subsystems/%s", sub->nqn);
+	struct nvmet_obj *o = tree_add(t, NVMET_SUBSYSTEM, spath, NULL, NULL);
+
+	if (!o || obj_set(t, o, "attr_allow_any_host", sub->allow_any_host ? "1" : "0", NULL) < 0)
+		return -ENOMEM;
+	if (sub->serial ? obj_set(t, o, "attr_serial", sub->serial, NULL) < 0 : derive_serial(t, o, sub->nqn) < 0)
+		return -ENOMEM;
+	for (size_t n = 0; n < sub->n_namespaces; n++) {
+		const struct inv_namespace *ns = &sub->namespaces[n];
+		struct nvmet_obj *x = tree_add(t, NVMET_NAMESPACE, fmt(t->arena, "%s/namespaces/%u", spath, ns->nsid),
+					       NULL, spath);
+
+		/* the identity before the namespace is enabled: the kernel takes it only then */
+		if (!x || obj_set(t, x, "device_path", ns->device_path, NULL) < 0 ||
+		    derive_ns_ids(t, x, sub->nqn, ns) < 0)
+			return -ENOMEM;
+		if (obj_set(t, x, "enable", ns->enabled ? "1" : "0", NULL) < 0)
+			return -ENOMEM;
+	}
+	for (size_t a = 0; a < sub->n_allowed_hosts; a++) {
+		const char *nqn = sub->allowed_hosts[a].nqn;
+
+		if (nqn && !tree_add(t, NVMET_ALLOWED_HOST, fmt(t->arena, "%s/allowed_hosts/%s", spath, nqn),
+				     fmt(t->arena, "hosts/%s", nqn), spath))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The address attributes a port and a referral share. */
+static int set_addr(struct nvmet_tree *t, struct nvmet_obj *o, enum transport transport, enum adrfam adrfam,
+		    const char *traddr, const char *trsvcid)
+{
+	if (obj_set(t, o, "addr_trtype", transport_to_string(transport), NULL) < 0 ||
+	    obj_set(t, o, "addr_adrfam", adrfam_to_string(adrfam), NULL) < 0 ||
+	    obj_set(t, o, "addr_traddr", traddr, NULL) < 0 || obj_set(t, o, "addr_trsvcid", trsvcid, NULL) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+/* A port with its referrals and the links to its subsystems. */
+static int tree_port(struct nvmet_tree *t, const struct inv_port *p)
+{
+	const char *ppath = fmt(t->arena, "ports/%u", p->id);
+	struct nvmet_obj *o = tree_add(t, NVMET_PORT, ppath, NULL, NULL);
+
+	if (!o || set_addr(t, o, p->transport, p->adrfam, p->traddr, p->trsvcid) < 0)
+		return -ENOMEM;
+	for (size_t k = 0; k < p->n_referrals; k++) {
+		const struct inv_referral *ref = &p->referrals[k];
+		struct nvmet_obj *x = tree_add(t, NVMET_REFERRAL, fmt(t->arena, "%s/referrals/%s", ppath, ref->name),
+					       NULL, ppath);
+
+		if (!x || set_addr(t, x, ref->transport, ref->adrfam, ref->traddr, ref->trsvcid) < 0 ||
+		    obj_set(t, x, "addr_portid", fmt(t->arena, "%u", ref->portid), NULL) < 0 ||
+		    obj_set(t, x, "enable", "1", NULL) < 0)
+			return -ENOMEM;
+	}
+	for (size_t k = 0; k < p->n_subsystems; k++)
+		if (!tree_add(t, NVMET_PORT_SUBSYSTEM, fmt(t->arena, "%s/subsystems/%s", ppath, p->subsystems[k]),
+			      fmt(t->arena, "subsystems/%s", p->subsystems[k]), ppath))
+			return -ENOMEM;
+	return 0;
+}
+
 int nvmet_tree_from_target(const struct inventory *inv, const struct inv_target *tg, struct diags *diags,
 			   struct nvmet_tree *ret)
 {
 	struct nvmet_tree t = { .arena = arena_new() };
-	int r = 0;
+	int r = 0, oom = 0;
 
 	if (!t.arena)
 		return -ENOMEM;
 	if (inventory_check_target_keys(inv, tg, diags) < 0)
 		r = -EINVAL;
-
-	/* hosts: one object per NQN, whatever the subsystems allowing it */
-	for (size_t s = 0; s < tg->n_subsystems; s++)
-		for (size_t a = 0; a < tg->subsystems[s].n_allowed_hosts; a++) {
-			const struct inv_allowed_host *ah = &tg->subsystems[s].allowed_hosts[a];
-			const char *path = fmt(t.arena, "hosts/%s", ah->nqn);
-			struct nvmet_obj *o;
-			const char *key;
-
-			if (!ah->nqn || tree_find(&t, path, NULL))
-				continue;
-			o = tree_add(&t, NVMET_HOST, path, NULL, NULL);
-			if (!o)
-				goto oom;
-			if (ah->dhchap_key && r == 0) {
-				if ((r = read_key(inv, ah->dhchap_key, ah->loc, diags, t.arena, &key)) < 0)
-					continue;
-				obj_set(&t, o, "dhchap_key", key, ah->dhchap_key);
-			}
-			if (ah->dhchap_ctrl_key && r == 0) {
-				if ((r = read_key(inv, ah->dhchap_ctrl_key, ah->loc, diags, t.arena, &key)) < 0)
-					continue;
-				obj_set(&t, o, "dhchap_ctrl_key", key, ah->dhchap_ctrl_key);
-			}
-			if (ah->dhchap_hash)
-				obj_set(&t, o, "dhchap_hash", ah->dhchap_hash, NULL);
-			if (ah->dhchap_dhgroup)
-				obj_set(&t, o, "dhchap_dhgroup", ah->dhchap_dhgroup, NULL);
-		}
-
-	for (size_t s = 0; s < tg->n_subsystems; s++) {
-		const struct inv_subsystem *sub = &tg->subsystems[s];
-		const char *spath = fmt(t.arena, "subsystems/%s", sub->nqn);
-		struct nvmet_obj *o = tree_add(&t, NVMET_SUBSYSTEM, spath, NULL, NULL);
-
-		if (!o || obj_set(&t, o, "attr_allow_any_host", sub->allow_any_host ? "1" : "0", NULL) < 0)
-			goto oom;
-		if (sub->serial ? obj_set(&t, o, "attr_serial", sub->serial, NULL) < 0 : derive_serial(&t, o, sub->nqn) < 0)
-			goto oom;
-		for (size_t n = 0; n < sub->n_namespaces; n++) {
-			const struct inv_namespace *ns = &sub->namespaces[n];
-			struct nvmet_obj *x = tree_add(&t, NVMET_NAMESPACE, fmt(t.arena, "%s/namespaces/%u", spath, ns->nsid),
-						       NULL, spath);
-
-			/* the identity before the namespace is enabled: the kernel takes it only then */
-			if (!x || obj_set(&t, x, "device_path", ns->device_path, NULL) < 0 ||
-			    derive_ns_ids(&t, x, sub->nqn, ns) < 0)
-				goto oom;
-			if (obj_set(&t, x, "enable", ns->enabled ? "1" : "0", NULL) < 0)
-				goto oom;
-		}
-		for (size_t a = 0; a < sub->n_allowed_hosts; a++) {
-			const char *nqn = sub->allowed_hosts[a].nqn;
-
-			if (nqn && !tree_add(&t, NVMET_ALLOWED_HOST, fmt(t.arena, "%s/allowed_hosts/%s", spath, nqn),
-					     fmt(t.arena, "hosts/%s", nqn), spath))
-				goto oom;
-		}
-	}
-
-	for (size_t i = 0; i < tg->n_ports; i++) {
-		const struct inv_port *p = &tg->ports[i];
-		const char *ppath = fmt(t.arena, "ports/%u", p->id);
-		struct nvmet_obj *o = tree_add(&t, NVMET_PORT, ppath, NULL, NULL);
-
-		if (!o || obj_set(&t, o, "addr_trtype", transport_to_string(p->transport), NULL) < 0 ||
-		    obj_set(&t, o, "addr_adrfam", adrfam_to_string(p->adrfam), NULL) < 0 ||
-		    obj_set(&t, o, "addr_traddr", p->traddr, NULL) < 0 ||
-		    obj_set(&t, o, "addr_trsvcid", p->trsvcid, NULL) < 0)
-			goto oom;
-		for (size_t k = 0; k < p->n_referrals; k++) {
-			const struct inv_referral *ref = &p->referrals[k];
-			struct nvmet_obj *x = tree_add(&t, NVMET_REFERRAL, fmt(t.arena, "%s/referrals/%s", ppath, ref->name),
-						       NULL, ppath);
-
-			if (!x || obj_set(&t, x, "addr_trtype", transport_to_string(ref->transport), NULL) < 0 ||
-			    obj_set(&t, x, "addr_adrfam", adrfam_to_string(ref->adrfam), NULL) < 0 ||
-			    obj_set(&t, x, "addr_traddr", ref->traddr, NULL) < 0 ||
-			    obj_set(&t, x, "addr_trsvcid", ref->trsvcid, NULL) < 0 ||
-			    obj_set(&t, x, "addr_portid", fmt(t.arena, "%u", ref->portid), NULL) < 0 ||
-			    obj_set(&t, x, "enable", "1", NULL) < 0)
-				goto oom;
-		}
-		for (size_t k = 0; k < p->n_subsystems; k++)
-			if (!tree_add(&t, NVMET_PORT_SUBSYSTEM, fmt(t.arena, "%s/subsystems/%s", ppath, p->subsystems[k]),
-				      fmt(t.arena, "subsystems/%s", p->subsystems[k]), ppath))
-				goto oom;
-	}
-	if (r < 0) {
+	oom = tree_hosts(&t, inv, tg, diags, &r);
+	for (size_t s = 0; s < tg->n_subsystems && !oom; s++)
+		oom = tree_subsystem(&t, &tg->subsystems[s]);
+	for (size_t i = 0; i < tg->n_ports && !oom; i++)
+		oom = tree_port(&t, &tg->ports[i]);
+	if (oom < 0 || r < 0) {
 		nvmet_tree_free(&t);
-		return r;
+		return oom < 0 ? oom : r;
 	}
 	*ret = t;
 	return 0;
-oom:
-	nvmet_tree_free(&t);
-	return -ENOMEM;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -806,6 +825,107 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+/* How many children of PARENT are of KIND. */
+static size_t count_children(const struct nvmet_tree *t, const char *parent, enum nvmet_kind kind)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < t->n; j++)
+		n += t->objs[j].kind == kind && streq_ptr(t->objs[j].parent, parent);
+	return n;
+}
+
+/* An allowed host as show prints it: keys stay in the kernel, so only the
+ * names of no secret, and those only where a key is set. */
+static void show_allowed_host(const struct nvmet_tree *t, const struct nvmet_obj *c, struct inv_allowed_host *ah)
+{
+	const struct nvmet_obj *host = tree_find(t, c->link, NULL);
+	const char *key = attr_get(host, "dhchap_key");
+
+	ah->host = ah->nqn = base_name(c->path);
+	if (key && *key) {
+		ah->dhchap_hash = attr_get(host, "dhchap_hash");
+		ah->dhchap_dhgroup = attr_get(host, "dhchap_dhgroup");
+	}
+}
+
+static void show_namespace(const struct nvmet_obj *c, struct inv_namespace *ns)
+{
+	ns->nsid = (uint32_t)strtoul(base_name(c->path), NULL, 10);
+	ns->device_path = attr_get(c, "device_path");
+	ns->uuid = attr_get(c, "device_uuid");
+	ns->nguid = attr_get(c, "device_nguid");
+	ns->enabled = streq_ptr(attr_get(c, "enable"), "1");
+	if (ns->device_path && !*ns->device_path)
+		ns->device_path = NULL;
+}
+
+static int show_subsystem(const struct nvmet_tree *t, const struct nvmet_obj *o, struct arena *arena,
+			  struct inv_subsystem *s)
+{
+	s->nqn = base_name(o->path);
+	s->serial = attr_get(o, "attr_serial");
+	s->allow_any_host = streq_ptr(attr_get(o, "attr_allow_any_host"), "1");
+	/* each list as long as it is (one of the tree's length each was a
+	 * square of the tree in all) */
+	s->allowed_hosts = arena_alloc_array(arena, count_children(t, o->path, NVMET_ALLOWED_HOST) + 1,
+					     sizeof(*s->allowed_hosts));
+	s->namespaces = arena_alloc_array(arena, count_children(t, o->path, NVMET_NAMESPACE) + 1, sizeof(*s->namespaces));
+	if (!s->allowed_hosts || !s->namespaces)
+		return -ENOMEM;
+	for (size_t j = 0; j < t->n; j++) {
+		const struct nvmet_obj *c = &t->objs[j];
+
+		if (!streq_ptr(c->parent, o->path))
+			continue;
+		if (c->kind == NVMET_ALLOWED_HOST)
+			show_allowed_host(t, c, &s->allowed_hosts[s->n_allowed_hosts++]);
+		else if (c->kind == NVMET_NAMESPACE)
+			show_namespace(c, &s->namespaces[s->n_namespaces++]);
+	}
+	return 0;
+}
+
+/* Only what the inventory can describe (rdma, tcp over IP). */
+static bool describable(const struct nvmet_obj *o)
+{
+	return transport_from_string(attr_get(o, "addr_trtype")) >= 0 && adrfam_from_string(attr_get(o, "addr_adrfam")) >= 0;
+}
+
+static void show_referral(const struct nvmet_obj *c, struct inv_referral *ref)
+{
+	ref->name = base_name(c->path);
+	ref->transport = (enum transport)transport_from_string(attr_get(c, "addr_trtype"));
+	ref->adrfam = (enum adrfam)adrfam_from_string(attr_get(c, "addr_adrfam"));
+	ref->traddr = attr_get(c, "addr_traddr");
+	ref->trsvcid = attr_get(c, "addr_trsvcid");
+	ref->portid = (unsigned)strtoul(strempty(attr_get(c, "addr_portid")), NULL, 10);
+}
+
+static int show_port(const struct nvmet_tree *t, const struct nvmet_obj *o, struct arena *arena, struct inv_port *p)
+{
+	p->id = (unsigned)strtoul(base_name(o->path), NULL, 10);
+	p->transport = (enum transport)transport_from_string(attr_get(o, "addr_trtype"));
+	p->adrfam = (enum adrfam)adrfam_from_string(attr_get(o, "addr_adrfam"));
+	p->traddr = attr_get(o, "addr_traddr");
+	p->trsvcid = attr_get(o, "addr_trsvcid");
+	p->subsystems = arena_alloc_array(arena, count_children(t, o->path, NVMET_PORT_SUBSYSTEM) + 1, sizeof(char *));
+	p->referrals = arena_alloc_array(arena, count_children(t, o->path, NVMET_REFERRAL) + 1, sizeof(*p->referrals));
+	if (!p->subsystems || !p->referrals)
+		return -ENOMEM;
+	for (size_t j = 0; j < t->n; j++) {
+		const struct nvmet_obj *c = &t->objs[j];
+
+		if (!streq_ptr(c->parent, o->path))
+			continue;
+		if (c->kind == NVMET_PORT_SUBSYSTEM)
+			p->subsystems[p->n_subsystems++] = base_name(c->path);
+		else if (c->kind == NVMET_REFERRAL && describable(c))
+			show_referral(c, &p->referrals[p->n_referrals++]);
+	}
+	return 0;
+}
+
 int nvmet_tree_to_target(const struct nvmet_tree *t, const char *name, struct arena *arena, struct inv_target *ret)
 {
 	struct inv_target tg = { .name = name };
@@ -819,92 +939,15 @@ int nvmet_tree_to_target(const struct nvmet_tree *t, const char *name, struct ar
 	tg.ports = arena_alloc_array(arena, n_port + 1, sizeof(*tg.ports));
 	if (!tg.subsystems || !tg.ports)
 		return -ENOMEM;
-
 	for (size_t i = 0; i < t->n; i++) {
 		const struct nvmet_obj *o = &t->objs[i];
-		struct inv_subsystem *s;
-		struct inv_port *p;
 
-		switch (o->kind) {
-		case NVMET_SUBSYSTEM:
-			s = &tg.subsystems[tg.n_subsystems++];
-			s->nqn = base_name(o->path);
-			s->serial = attr_get(o, "attr_serial");
-			s->allow_any_host = streq_ptr(attr_get(o, "attr_allow_any_host"), "1");
-			s->allowed_hosts = arena_alloc_array(arena, t->n, sizeof(*s->allowed_hosts));
-			s->namespaces = arena_alloc_array(arena, t->n, sizeof(*s->namespaces));
-			if (!s->allowed_hosts || !s->namespaces)
+		if (o->kind == NVMET_SUBSYSTEM) {
+			if (show_subsystem(t, o, arena, &tg.subsystems[tg.n_subsystems++]) < 0)
 				return -ENOMEM;
-			for (size_t j = 0; j < t->n; j++) {
-				const struct nvmet_obj *c = &t->objs[j];
-
-				if (!streq_ptr(c->parent, o->path))
-					continue;
-				if (c->kind == NVMET_ALLOWED_HOST) {
-					struct inv_allowed_host *ah = &s->allowed_hosts[s->n_allowed_hosts++];
-
-					ah->host = ah->nqn = base_name(c->path);
-					ah->dhchap_hash = attr_get(tree_find(t, c->link, NULL), "dhchap_hash");
-					ah->dhchap_dhgroup = attr_get(tree_find(t, c->link, NULL), "dhchap_dhgroup");
-					/* Keys stay in the kernel: show names no secret. */
-					if (!attr_get(tree_find(t, c->link, NULL), "dhchap_key") ||
-					    !*attr_get(tree_find(t, c->link, NULL), "dhchap_key"))
-						ah->dhchap_hash = ah->dhchap_dhgroup = NULL;
-				} else if (c->kind == NVMET_NAMESPACE) {
-					struct inv_namespace *ns = &s->namespaces[s->n_namespaces++];
-
-					ns->nsid = (uint32_t)strtoul(base_name(c->path), NULL, 10);
-					ns->device_path = attr_get(c, "device_path");
-					ns->uuid = attr_get(c, "device_uuid");
-					ns->nguid = attr_get(c, "device_nguid");
-					ns->enabled = streq_ptr(attr_get(c, "enable"), "1");
-					if (ns->device_path && !*ns->device_path)
-						ns->device_path = NULL;
-				}
-			}
-			break;
-		case NVMET_PORT:
-			/* Only what the inventory can describe (rdma, tcp over IP). */
-			if (transport_from_string(attr_get(o, "addr_trtype")) < 0 ||
-			    adrfam_from_string(attr_get(o, "addr_adrfam")) < 0)
-				break;
-			p = &tg.ports[tg.n_ports++];
-			p->id = (unsigned)strtoul(base_name(o->path), NULL, 10);
-			p->transport = (enum transport)transport_from_string(attr_get(o, "addr_trtype"));
-			p->adrfam = (enum adrfam)adrfam_from_string(attr_get(o, "addr_adrfam"));
-			p->traddr = attr_get(o, "addr_traddr");
-			p->trsvcid = attr_get(o, "addr_trsvcid");
-			p->subsystems = arena_alloc_array(arena, t->n, sizeof(char *));
-			p->referrals = arena_alloc_array(arena, t->n, sizeof(*p->referrals));
-			if (!p->subsystems || !p->referrals)
+		} else if (o->kind == NVMET_PORT && describable(o)) {
+			if (show_port(t, o, arena, &tg.ports[tg.n_ports++]) < 0)
 				return -ENOMEM;
-			for (size_t j = 0; j < t->n; j++) {
-				const struct nvmet_obj *c = &t->objs[j];
-
-				if (!streq_ptr(c->parent, o->path))
-					continue;
-				if (c->kind == NVMET_PORT_SUBSYSTEM) {
-					p->subsystems[p->n_subsystems++] = base_name(c->path);
-				} else if (c->kind == NVMET_REFERRAL && transport_from_string(attr_get(c, "addr_trtype")) >= 0 &&
-					   adrfam_from_string(attr_get(c, "addr_adrfam")) >= 0) {
-					struct inv_referral *ref = &p->referrals[p->n_referrals++];
-
-					ref->name = base_name(c->path);
-					ref->transport = (enum transport)transport_from_string(attr_get(c, "addr_trtype"));
-					ref->adrfam = (enum adrfam)adrfam_from_string(attr_get(c, "addr_adrfam"));
-					ref->traddr = attr_get(c, "addr_traddr");
-					ref->trsvcid = attr_get(c, "addr_trsvcid");
-					ref->portid = (unsigned)strtoul(strempty(attr_get(c, "addr_portid")), NULL, 10);
-				}
-			}
-			break;
-		case NVMET_HOST:
-		case NVMET_NAMESPACE:
-		case NVMET_ALLOWED_HOST:
-		case NVMET_REFERRAL:
-		case NVMET_PORT_SUBSYSTEM:
-		case _NVMET_KIND_MAX:
-			break;
 		}
 	}
 	*ret = tg;

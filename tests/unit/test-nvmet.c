@@ -471,6 +471,45 @@ static void nvmet_test_show_feeds_back_to_an_empty_plan(void **state _unused_)
 	diags_clear(&d);
 }
 
+/* show's target grows with the tree, not with its square: each subsystem's
+ * and port's lists are as long as their children (they were as long as the
+ * whole tree each: 300 subsystems took about 30 MB). */
+static void nvmet_test_show_of_a_large_tree_is_linear_in_memory(void **state _unused_)
+{
+	enum { N = 300 };
+	struct diags d = { 0 };
+	struct inventory *inv = NULL;
+	struct nvmet_tree want = { 0 };
+	struct inv_target t;
+	struct arena *a = arena_new();
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&yaml, &len);
+
+	fputs("targets:\n  - name: t\n    subsystems:\n", f);
+	for (int i = 0; i < N; i++)
+		fprintf(f, "      - nqn: nqn.2020-09.com.example:s%d\n        allowed_hosts: [h]\n"
+			   "        namespaces: [{nsid: 1, device_path: /dev/nullb0}]\n", i);
+	fputs("    ports:\n      - {id: 1, transport: tcp, traddr: 192.0.2.1, trsvcid: 4420}\n"
+	      "hosts:\n  - name: h\n    hostnqn: " HOSTNQN "\n", f);
+	fclose(f);
+	assert_int_equal(inventory_load_string("inv.yaml", yaml, len, &d, &inv), 0);
+	assert_int_equal(nvmet_tree_from_target(inv, &inv->targets[0], &d, &want), 0);
+	assert_int_equal(nvmet_tree_to_target(&want, "t", a, &t), 0);
+	assert_int_equal(t.n_subsystems, N);
+	assert_int_equal(t.n_ports, 1);
+	assert_int_equal(t.ports[0].n_subsystems, N);
+	assert_int_equal(t.subsystems[N - 1].n_namespaces, 1);
+	assert_int_equal(t.subsystems[N - 1].n_allowed_hosts, 1);
+	if (arena_used(a) > (size_t)N * 1024)
+		fail_msg("show's target of %d subsystems took %zu bytes", N, arena_used(a));
+	nvmet_tree_free(&want);
+	inventory_free(inv);
+	arena_free(a);
+	diags_clear(&d);
+	free(yaml);
+}
+
 static void nvmet_test_clear_removes_everything(void **state _unused_)
 {
 	struct diags d = { 0 };
@@ -771,6 +810,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(nvmet_test_keep_going_tries_every_action, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_show_feeds_back_to_an_empty_plan, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_clear_removes_everything, setup, teardown),
+		cmocka_unit_test_setup_teardown(nvmet_test_show_of_a_large_tree_is_linear_in_memory, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_identities_are_derived_where_the_entry_gives_none, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_a_live_identity_is_kept_unless_the_entry_gives_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(nvmet_test_clear_takes_the_ports_down_first, setup, teardown),
