@@ -11,11 +11,13 @@
  */
 #include <arpa/inet.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/macro.h"
 #include "base/nqn.h"
 #include "core/discovery.h"
+#include "core/reconcile.h"
 #include "disclog.h"
 #include "fuzz.h"
 
@@ -244,6 +246,74 @@ static void check_plan(const struct disc_log *log, const struct inv_endpoint *e,
 			fuzz_fail("plan: referral %zu is no referral to another discovery controller", i);
 }
 
+#define HOSTID "6f1c2a5e-0b7d-4f7e-9c1a-2d3e4f5a6b7c"
+
+static bool has_ident(const struct rc_path *paths, size_t n, const struct ident *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ident_equal(&paths[i].id, id))
+			return true;
+	return false;
+}
+
+/* A start of the plan RC made for ID, or NULL. */
+static const struct rc_start *started(const struct rc_plan *rc, const struct ident *id)
+{
+	for (size_t i = 0; i < rc->n_start; i++)
+		if (ident_equal(&rc->start[i].id, id))
+			return &rc->start[i];
+	return NULL;
+}
+
+/*
+ * The reconcile of a host with this one endpoint, whose discovery path read
+ * LOG, and with every other subsystem the plan connects as a path it has
+ * already: those are kept, the rest of the plan is started, each identity
+ * once, and nothing is started that is there.
+ */
+static void check_reconcile(const struct disc_log *log, struct endpoint_buf *ep, const struct disc_plan *plan)
+{
+	struct inv_host h = { .name = "h", .hostnqn = HOSTNQN, .hostid = HOSTID, .endpoints = &ep->e, .n_endpoints = 1 };
+	_cleanup_free_ struct rc_path *paths = calloc(1 + plan->n_connect, sizeof(*paths));
+	struct rc_plan rc;
+	size_t n = 1;
+
+	if (!paths)
+		return;
+	ident_from_endpoint(&paths[0].id, &ep->e, NQN_DISCOVERY, HOSTNQN);
+	paths[0] = (struct rc_path){ .id = paths[0].id, .discovery = true, .parent = RC_NONE, .log = log,
+				     .log_seq = 1, .hostid = HOSTID };
+	for (size_t i = 0; i < plan->n_connect; i += 2) {
+		struct ident id;
+
+		if (disc_entry_ident(plan->connect[i], &ep->e, HOSTNQN, &id) < 0 || has_ident(paths, n, &id))
+			continue;
+		paths[n++] = (struct rc_path){ .id = id, .parent = 0, .hostid = HOSTID };
+	}
+	if (reconcile(&h, HOSTNQN, HOSTID, paths, n, &rc) < 0)
+		fuzz_fail("reconcile failed");
+	for (size_t i = 0; i < n; i++)
+		if (rc.paths[i].verdict != RC_KEEP)
+			fuzz_fail("reconcile: path %zu (listed, unchanged) is %s (%s), not kept", i,
+				  rc_verdict_to_string(rc.paths[i].verdict), rc_why_to_string(rc.paths[i].why));
+	for (size_t i = 0; i < rc.n_start; i++) {
+		if (has_ident(paths, n, &rc.start[i].id))
+			fuzz_fail("reconcile: start %zu is a path there is", i);
+		if (started(&rc, &rc.start[i].id) != &rc.start[i])
+			fuzz_fail("reconcile: start %zu twice", i);
+		if (rc.start[i].discovery && !plan->n_referrals)
+			fuzz_fail("reconcile: start %zu is a discovery path, with no referral listed", i);
+	}
+	for (size_t i = 0; i < plan->n_connect; i++) {
+		struct ident id;
+
+		if (disc_entry_ident(plan->connect[i], &ep->e, HOSTNQN, &id) == 0 && !has_ident(paths, n, &id) &&
+		    !started(&rc, &id))
+			fuzz_fail("reconcile: connect %zu of the plan is neither there nor started", i);
+	}
+	rc_plan_free(&rc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct endpoint_buf ep;
@@ -265,6 +335,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_fail("disc_plan_make failed");
 	check_plan(&log, &ep.e, &plan);
 	check_idents(&log, &ep.e);
+	check_reconcile(&log, &ep, &plan);
 	disc_plan_free(&plan);
 	disc_log_free(&log);
 	return 0;
