@@ -347,6 +347,32 @@ wire_wait() {
 	lab_wait "$2" "the mark '$1'" test -e "$LAB_WIRE/$1"
 }
 
+# Times taken from the events' own records rather than from polls (a status
+# read costs about a second under TCG, a poll of a mark a tenth): seconds
+# since the epoch, this guest's clock.
+# lab_live_at SUBSYSNQN TRANSPORT: when nvmfd's journal last said that an I/O
+# path of TRANSPORT to SUBSYSNQN went live (empty if it never did).
+lab_live_at() {
+	journalctl -u nvmfd -o short-unix --no-pager 2>/dev/null |
+		awk -v p="]: $2 " -v n=" $1: " 'index($0, p) && index($0, n) && index($0, " -> live (") { at = $1 } END { print at }'
+}
+# lab_link_watch NIC: NIC's link changes, as rtnetlink tells them, go with
+# their time to /tmp/link-NIC.mon from now on (ip monitor, in the background).
+lab_link_watch() {
+	ip -ts -o monitor link >"/tmp/link-$1.mon" 2>&1 &
+	LAB_LINK_WATCH=$!
+}
+# lab_carrier_at NIC: when NIC last got its carrier back (the last LOWER_UP
+# after a change without it), from lab_link_watch's record; empty if never.
+lab_carrier_at() {
+	local ts
+	ts=$(awk -v nic=" $1:" 'BEGIN { was = 1 } index($0, nic) { up = index($0, "LOWER_UP") > 0; if (up && !was) at = $1; was = up } END { print at }' \
+		"/tmp/link-$1.mon" | tr -d '[]')
+	[[ -z $ts ]] || date -d "$ts" +%s.%N
+}
+# lab_between A B: B - A in seconds (3 decimals).
+lab_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
 # lab_wire_rxe: a soft-RoCE device on each wire NIC named rdma* (rxe_NIC).
 lab_wire_rxe() {
 	local nic
