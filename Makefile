@@ -93,7 +93,7 @@ $(BUILDDIR)/tests/%.o: tests/unit/%.c
 
 # Tests that emulate the kernel wrap libc calls at link time.
 WRAP_test-nvmet := -Wl,--wrap=mkdir -Wl,--wrap=rmdir
-WRAP_test-manager := -Wl,--wrap=fabrics_connect -Wl,--wrap=fabrics_disconnect -Wl,--wrap=fabrics_read_discovery_log
+WRAP_test-manager := -Wl,--wrap=calloc -Wl,--wrap=fabrics_connect -Wl,--wrap=fabrics_disconnect -Wl,--wrap=fabrics_read_discovery_log
 WRAP_test-invariants := -Wl,--wrap=fabrics_connect -Wl,--wrap=fabrics_disconnect -Wl,--wrap=fabrics_read_discovery_log -Wl,--wrap=log_full -Wl,--wrap=worker_submit
 
 $(BUILDDIR)/tests/%: $(BUILDDIR)/tests/%.o $(LIB)

@@ -324,6 +324,15 @@ static void log_done(struct job *j)
 	free(l);
 }
 
+/* The reads that found no memory for their job, made now (the retry after
+ * an allocation failed): nothing else would make them before the next AEN. */
+void jobs_retry_reads(struct manager *m)
+{
+	for (struct mpath *p = m->paths; p; p = p->next)
+		if (p->discovery && p->log_reread && !p->log_reading)
+			log_next(p);
+}
+
 /* At most one read in flight and one queued per discovery controller. */
 void job_read_log(struct mpath *p)
 {

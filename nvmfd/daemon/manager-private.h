@@ -158,6 +158,7 @@ uint32_t random32(void);
 /* manager-jobs.c */
 void job_connect(struct mpath *p);
 void job_disconnect(struct mpath *p);
+void jobs_retry_reads(struct manager *m);
 void job_read_log(struct mpath *p);
 void job_load_modules(struct manager *m, const struct inv_host *h, const char *who);
 

@@ -40,6 +40,7 @@ void manager_dirty(struct manager *m)
 
 static int on_alloc_retry(sd_event_source *s _unused_, uint64_t usec _unused_, void *userdata)
 {
+	jobs_retry_reads(userdata);
 	manager_dirty(userdata);
 	return 0;
 }

@@ -421,6 +421,40 @@ static void manager_test_log_reads_coalesce(void **state _unused_)
 	stop(&r);
 }
 
+/* The next N callocs fail (memory short for a moment). */
+static int fail_callocs;
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size)
+{
+	if (__atomic_load_n(&fail_callocs, __ATOMIC_SEQ_CST) > 0 &&
+	    __atomic_sub_fetch(&fail_callocs, 1, __ATOMIC_SEQ_CST) >= 0) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return __real_calloc(n, size);
+}
+
+/* A log read whose job found no memory is made at the retry a second later,
+ * not left for the next AEN (which may never come). */
+static void manager_test_a_log_read_that_found_no_memory_is_made_later(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	struct run r;
+
+	lists(a, 2, "192.0.2.1", "4420", "nqn.2020-09.com.example:s1");
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	settle(&r, 1);
+	n_log_reads = 0;
+	fail_callocs = 1;
+	assert_int_equal(manager_rediscover(r.m, NULL), 1);
+	assert_int_equal(fail_callocs, 0);
+	assert_int_equal(n_log_reads, 0);
+	RUN_UNTIL(&r, n_log_reads == 1, 3000);
+	assert_int_equal(n_log_reads, 1);
+	stop(&r);
+}
+
 /* Reload: the filter narrowed stops, widened starts; new options keep the controllers. */
 static void manager_test_reload_narrows_and_widens_the_filter(void **state _unused_)
 {
@@ -1154,6 +1188,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_a_subsystem_listed_again_connects_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_an_unchanged_log_is_not_taken_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_log_reads_coalesce, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_log_read_that_found_no_memory_is_made_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_the_first_path_of_each_subsystem_goes_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_failed_log_read_is_tried_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_log_that_never_reads_is_tried_at_intervals, setup, teardown),
