@@ -354,7 +354,8 @@ wire_wait() {
 # path of TRANSPORT to SUBSYSNQN went live (empty if it never did).
 lab_live_at() {
 	journalctl -u nvmfd -o short-unix --no-pager 2>/dev/null |
-		awk -v p="]: $2 " -v n=" $1: " 'index($0, p) && index($0, n) && index($0, " -> live (") { at = $1 } END { print at }'
+		awk -v p="]: $2 " -v n=" $1: " -v f=" $1 from " \
+			'index($0, p) && (index($0, n) || index($0, f)) && index($0, " -> live (") { at = $1 } END { print at }'
 }
 # lab_link_watch NIC: NIC's link changes, as rtnetlink tells them, go with
 # their time to /tmp/link-NIC.mon from now on (ip monitor, in the background).
