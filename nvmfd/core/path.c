@@ -40,6 +40,7 @@ static const char *const event_table[_PATH_EVENT_MAX] = {
 	[PATH_EV_LINK_UP] = "link-up",
 	[PATH_EV_TARGET_DOWN] = "target-down",
 	[PATH_EV_TARGET_UP] = "target-up",
+	[PATH_EV_TARGET_UNKNOWN] = "target-unknown",
 	[PATH_EV_REINIT] = "reinit",
 };
 
@@ -101,6 +102,7 @@ _printf_(4, 5) static void path_enter(struct path *p, struct path_actions *a, en
 	/* entering */
 	switch (new) {
 	case PATH_CONNECTING:
+		p->held_run = 0; /* a silent answer stands: the probes tell while it runs */
 		a->flags |= PATH_ACT_CONNECT | PATH_ACT_ARM_STUCK;
 		a->stuck_in = p->timing.stuck_after;
 		break;
@@ -108,6 +110,7 @@ _printf_(4, 5) static void path_enter(struct path *p, struct path_actions *a, en
 		a->flags |= PATH_ACT_ARM_STABLE;
 		a->stable_in = p->timing.stable_after;
 		p->ever_live = true;
+		p->target_silent = false;
 		p->last_error[0] = '\0';
 		break;
 	case PATH_DEGRADED:
@@ -233,6 +236,12 @@ static void note_flags(struct path *p, const struct path_event *ev)
 		p->link_down = false;
 	} else if (ev->type == PATH_EV_TARGET_DOWN) {
 		p->target_down = true;
+		p->target_silent = true;
+		p->unknown_run = 0;
+	} else if (ev->type == PATH_EV_TARGET_UP) {
+		p->target_silent = false;
+	} else if (ev->type == PATH_EV_TARGET_UNKNOWN && ++p->unknown_run >= PATH_PROBE_UNKNOWN_RUN) {
+		p->target_silent = false;
 	}
 }
 
@@ -298,6 +307,7 @@ static bool shared(struct path *p, struct path_actions *a, const struct path_eve
 	case PATH_EV_LINK_UP:
 	case PATH_EV_TARGET_DOWN:
 	case PATH_EV_TARGET_UP:
+	case PATH_EV_TARGET_UNKNOWN:
 	case _PATH_EVENT_MAX:
 		break;
 	}
@@ -366,9 +376,25 @@ static void on_degraded(struct path *p, struct path_actions *a, const struct pat
 	}
 }
 
+/*
+ * A backoff step while the latest probe found the target's port silent: no
+ * connect (path.h says why), no attempt counted. The steps grow as if each
+ * held one had failed: when the probes can no longer tell, the connects
+ * that follow come no faster than they would have.
+ */
+static void hold_retry(struct path *p, struct path_actions *a, const struct path_event *ev)
+{
+	p->held++;
+	p->held_run++;
+	a->retry_in = backoff_delay(&p->timing.backoff, p->attempts + p->held_run - 1, ev->random);
+	a->flags |= PATH_ACT_ARM_RETRY;
+}
+
 static void on_backoff(struct path *p, struct path_actions *a, const struct path_event *ev)
 {
-	if (ev->type == PATH_EV_RETRY_TIMER) {
+	if (ev->type == PATH_EV_RETRY_TIMER && p->state == PATH_BACKOFF && p->target_silent) {
+		hold_retry(p, a, ev);
+	} else if (ev->type == PATH_EV_RETRY_TIMER) {
 		path_enter(p, a, PATH_CONNECTING, "retrying");
 	} else if (ev->type == PATH_EV_KICK) {
 		path_enter(p, a, PATH_CONNECTING, "reconnect requested");

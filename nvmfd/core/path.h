@@ -23,11 +23,26 @@
  * wait that long (the kernel itself never comes back after ctrl_loss_tmo).
  * Only a down-to-up change ends it, so a port that answers while connects
  * still fail (another cause) costs no more than the backoff's own connects.
+ *
+ * And while the latest probe found the port silent, a backoff step makes no
+ * connect, until a probe finds it answering (connect at once) or the
+ * probes cannot tell, PATH_PROBE_UNKNOWN_RUN times in a row (the backoff
+ * connects as before; one probe that overran its time under load is no
+ * reason for a connect). A kernel connect to a target that
+ * does not answer is not a cheap failure: it holds the kernel's connect
+ * mutex (the kernel serialises all connects) through the TCP SYN retries or
+ * the RDMA CM's request retries, up to minutes when the target's NIC is up
+ * while it boots; every other path's connect, and the first connect once
+ * the port answers, would wait behind it. A kick (nvmfctl reconnect), the
+ * link's return and a reinit still connect at once.
  */
 #pragma once
 
 #include <stdbool.h>
 #include <stdint.h>
+
+/* Probes in a row that cannot tell before a silent answer stops holding connects. */
+#define PATH_PROBE_UNKNOWN_RUN 3
 
 #include "core/connect-error.h"
 #include "base/duration.h"
@@ -66,6 +81,7 @@ enum path_event_type {
 	PATH_EV_LINK_UP,        /* it can again (.reason) */
 	PATH_EV_TARGET_DOWN,    /* a probe found nothing listening on the target's port (.reason) */
 	PATH_EV_TARGET_UP,      /* a probe found the target's port answering */
+	PATH_EV_TARGET_UNKNOWN, /* a probe could not tell (it could not run) */
 	PATH_EV_REINIT,         /* the host ID or keys changed: disconnect ours and connect again (.reason) */
 	_PATH_EVENT_MAX,
 };
@@ -119,6 +135,10 @@ struct path {
 	bool reinit;         /* disconnecting to connect again (REINIT), or to do so once the connect in flight ends */
 	bool link_down;      /* the last word on the local link: not ready */
 	bool target_down;    /* a probe saw the target's port down since the last connect */
+	bool target_silent;  /* the latest probe found it silent (since the path was last live) */
+	unsigned held;       /* backoff steps held so, since the path began */
+	unsigned held_run;   /* ... since its last connect: the backoff grows with them */
+	unsigned unknown_run; /* probes in a row that could not tell, since the last silent answer */
 	char link_why[160];
 	char ctrl[32];       /* nvmeN while a controller exists */
 	enum connect_class last_class;

@@ -114,6 +114,28 @@ static void connect_done(struct job *j)
 	free(c);
 }
 
+/*
+ * A connect the reconcile did not start (a retry, the target's port
+ * answering again, a kick) goes first when no other path serves its
+ * subsystem: after a target's return, the I/O paths that bring its
+ * namespaces back go before the discovery controllers and the second paths
+ * (the kernel makes one controller at a time). Linear in the paths, once
+ * per such connect.
+ */
+static bool goes_first(const struct mpath *p)
+{
+	if (p->first_decided || p->connect_first)
+		return p->connect_first;
+	if (p->discovery)
+		return false;
+	for (const struct mpath *o = p->m->paths; o; o = o->next)
+		if (o != p && !o->discovery && streq(o->ident.subsysnqn, p->ident.subsysnqn) &&
+		    streq(o->ident.hostnqn, p->ident.hostnqn) &&
+		    (o->fsm.state == PATH_LIVE || o->fsm.state == PATH_DEGRADED || o->first_inflight || o->connect_first))
+			return false;
+	return true;
+}
+
 void job_connect(struct mpath *p)
 {
 	struct connect_job *c = calloc(1, sizeof(*c));
@@ -126,9 +148,9 @@ void job_connect(struct mpath *p)
 		return;
 	}
 	/* the first path of its subsystem goes before the others' second ones */
-	c->job = (struct job){ .run = connect_run, .done = connect_done, .first = p->connect_first };
-	p->first_inflight = p->connect_first;
-	p->connect_first = false;
+	c->job = (struct job){ .run = connect_run, .done = connect_done, .first = goes_first(p) };
+	p->first_inflight = c->job.first;
+	p->connect_first = p->first_decided = false;
 	c->m = p->m;
 	c->path = p->id;
 	c->args.id = p->ident;

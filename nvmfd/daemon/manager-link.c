@@ -68,7 +68,7 @@ bool needs_tick(const struct mpath *p)
 static bool probe_same(const struct probe_target *a, const struct probe_target *b)
 {
 	return a->rdma_cm == b->rdma_cm && streq(a->traddr, b->traddr) && streq(a->trsvcid, b->trsvcid) &&
-	       streq(a->src, b->src);
+	       streq(a->src, b->src) && streq(a->iface, b->iface);
 }
 
 static bool probes_path(const struct mpath *p)
@@ -83,6 +83,8 @@ static void probe_target_of(const struct mpath *p, struct probe_target *t)
 	snprintf(t->traddr, sizeof(t->traddr), "%s", p->ident.traddr);
 	snprintf(t->trsvcid, sizeof(t->trsvcid), "%s", p->ident.trsvcid);
 	snprintf(t->src, sizeof(t->src), "%s", p->ident.host_traddr);
+	if (!t->rdma_cm && streq(p->ident.transport, "tcp")) /* nvme-rdma binds no interface */
+		snprintf(t->iface, sizeof(t->iface), "%s", p->ident.host_iface);
 }
 
 void on_probe(void *userdata, const struct probe_target *t, enum probe_answer a, const char *detail)
@@ -94,6 +96,7 @@ void on_probe(void *userdata, const struct probe_target *t, enum probe_answer a,
 	for (struct mpath *p = m->paths; p; p = p->next) {
 		struct probe_target mine;
 		struct path_event ev = { .reason = detail, .random = random32() };
+		bool was_silent;
 
 		/* A path that left its backoff while the probe ran (a retry: a
 		 * connect to an unreachable address lasts seconds) still shows
@@ -104,10 +107,22 @@ void on_probe(void *userdata, const struct probe_target *t, enum probe_answer a,
 		if (!probe_same(&mine, t))
 			continue;
 		snprintf(p->probe, sizeof(p->probe), "%s", detail);
-		if (a == PROBE_UNKNOWN || !probes_path(p))
+		/* also to a path whose retry began while the probe ran: a connect
+		 * to a silent port outlasts the backoff's steps, and what the probe
+		 * found holds the step after it */
+		if (!probes_path(p) && p->fsm.state != PATH_CONNECTING)
 			continue;
-		ev.type = a == PROBE_UP ? PATH_EV_TARGET_UP : PATH_EV_TARGET_DOWN;
+		/* unknown too: a path holds its connects only on a silent answer that still stands */
+		ev.type = a == PROBE_UP ? PATH_EV_TARGET_UP : a == PROBE_DOWN ? PATH_EV_TARGET_DOWN : PATH_EV_TARGET_UNKNOWN;
+		was_silent = p->fsm.target_silent;
 		mpath_feed(p, &ev);
+		if (was_silent && !p->fsm.target_silent && a == PROBE_UNKNOWN) {
+			struct log_ctx ctx = mpath_ctx(p);
+			char name[512];
+
+			log_full(LOG_INFO, &ctx, "%s: the probes cannot tell (%s); connecting at the backoff's pace again",
+				 mpath_name(p, name, sizeof(name)), detail);
+		}
 	}
 }
 
@@ -131,8 +146,15 @@ static void probe_round(struct manager *m)
 		if (!seen)
 			v[n++] = t;
 	}
-	if (n)
-		prober_run(m->prober, v, n);
+	if (n && prober_run(m->prober, v, n) < 0) {
+		/* no answers to come this round: none holds a connect */
+		for (struct mpath *p = m->paths; p; p = p->next) {
+			struct path_event ev = { .type = PATH_EV_TARGET_UNKNOWN, .random = random32() };
+
+			if (probes_path(p))
+				mpath_feed(p, &ev);
+		}
+	}
 }
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)

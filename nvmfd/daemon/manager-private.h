@@ -69,6 +69,7 @@ struct mpath {
 	/* Its next connect goes before the queued ones of paths whose subsystem
 	 * another path serves already (the reconcile decides); in flight so. */
 	bool connect_first, first_inflight;
+	bool first_decided;    /* the reconcile set connect_first for its next connect */
 	unsigned disconnect_failures;  /* disconnects failed in a row, the controller still there */
 	sd_event_source *disconnect_retry;
 	bool stop_counted;             /* manager_stop waits for it to be removed */

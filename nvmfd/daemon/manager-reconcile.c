@@ -174,6 +174,7 @@ static void served_init(struct served *s, struct mpath *const *v, size_t n, size
 static void mark_first(struct served *s, struct mpath *p)
 {
 	p->connect_first = p->discovery || served_add(s, subsystem_key(p));
+	p->first_decided = true;
 }
 
 /* ---------------------------------------------------------------------- */

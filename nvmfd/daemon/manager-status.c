@@ -265,6 +265,7 @@ static struct json_object *path_json(const struct manager *m, const struct mpath
 		json_object_object_add(o, "link_detail", json_object_new_string(p->link_detail));
 	}
 	json_object_object_add(o, "probe", str_or_null(p->probe));
+	json_object_object_add(o, "connects_held", json_object_new_int((int)p->fsm.held));
 	/* how long the last successful connect took in the kernel (the write to /dev/nvme-fabrics) */
 	json_object_object_add(o, "connect_ms", p->last_connect_time ? json_object_new_double((double)p->last_connect_time / 1000.0) : NULL);
 	retry_json(o, m, p);

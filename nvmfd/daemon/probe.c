@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "daemon/probe.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -106,7 +107,7 @@ static void tcp_start(struct prober *p, size_t idx)
 	int r;
 
 	*t = (struct tcp_probe){ .p = p, .idx = idx, .fd = -1 };
-	r = netroute_tcp_connect(pt->traddr, pt->trsvcid, pt->src, &t->fd);
+	r = netroute_tcp_connect(pt->traddr, pt->trsvcid, pt->src, pt->iface, &t->fd);
 	if (r != -EINPROGRESS) {
 		tcp_finish(t, -r);
 		return;
@@ -115,7 +116,32 @@ static void tcp_start(struct prober *p, size_t idx)
 		tcp_finish(t, ENOMEM);
 }
 
-/* The child's lines: "IDX OUTCOME DETAIL". */
+/*
+ * What an RDMA CM probe's outcome says of the target's port. Silent (DOWN)
+ * is every answer that comes from the fabric: nothing listens, the request
+ * or the address (the target's neighbour entry: ARP) got no answer. A
+ * kernel connect would wait out the same silence, so the path holds its
+ * connects on it (path.h). A local failure (the device, the CM itself)
+ * says nothing of the target.
+ */
+static enum probe_answer rdma_answer_of(int outcome, int err)
+{
+	switch (outcome) {
+	case RDMACM_LISTENING:
+		return PROBE_UP;
+	case RDMACM_NOT_LISTENING:
+	case RDMACM_UNREACHABLE:
+	case RDMACM_TIMEOUT:
+		return PROBE_DOWN;
+	case RDMACM_ADDR_ERROR:
+		return err == -ETIMEDOUT || err == -EHOSTUNREACH || err == -ENODATA || err == -ENETUNREACH ? PROBE_DOWN
+														   : PROBE_UNKNOWN;
+	default:
+		return PROBE_UNKNOWN;
+	}
+}
+
+/* The child's lines: "IDX OUTCOME ERR DETAIL". */
 static void parse_child(struct prober *p)
 {
 	char *save = NULL;
@@ -123,16 +149,13 @@ static void parse_child(struct prober *p)
 	p->out[p->out_len] = '\0';
 	for (char *line = strtok_r(p->out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char outcome[32];
-		int off = 0, o;
+		int off = 0, err = 0;
 		unsigned long idx;
 
-		if (sscanf(line, "%lu %31s %n", &idx, outcome, &off) < 2 || idx >= p->n || !p->rdma_idx[idx])
+		if (sscanf(line, "%lu %31s %d %n", &idx, outcome, &err, &off) < 3 || idx >= p->n || !p->rdma_idx[idx])
 			continue;
 		p->rdma_idx[idx] = false;
-		o = rdmacm_outcome_from_string(outcome);
-		answer(p, idx, o == RDMACM_LISTENING ? PROBE_UP
-			       : o == RDMACM_NOT_LISTENING || o == RDMACM_UNREACHABLE || o == RDMACM_TIMEOUT ? PROBE_DOWN
-			       : PROBE_UNKNOWN, line + off);
+		answer(p, idx, rdma_answer_of(rdmacm_outcome_from_string(outcome), err), line + off);
 	}
 }
 
@@ -461,7 +484,7 @@ int probe_helper_main(int argc, char **argv)
 		if (!traddr || !trsvcid)
 			continue;
 		rdmacm_probe(traddr, trsvcid, src, timeout_ms, &r);
-		printf("%d %s %s\n", i - 2, rdmacm_outcome_to_string(r.outcome), r.detail);
+		printf("%d %s %d %s\n", i - 2, rdmacm_outcome_to_string(r.outcome), r.err, r.detail);
 		fflush(stdout);
 	}
 	return 0;

@@ -19,6 +19,7 @@ struct probe_target {
 	char traddr[64];
 	char trsvcid[16];
 	char src[64];        /* "" when the kernel picks */
+	char iface[32];      /* TCP: the interface the socket is bound to, "" for none */
 };
 
 enum probe_answer {

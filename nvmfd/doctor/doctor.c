@@ -357,11 +357,11 @@ static bool check_local(struct ctx *c, const struct ident *ident, bool rdma, str
 }
 
 /* A TCP connect with a timeout: 0 or a positive errno. */
-static int tcp_try(const char *traddr, const char *trsvcid, const char *src)
+static int tcp_try(const char *traddr, const char *trsvcid, const char *src, const char *iface)
 {
 	_cleanup_close_ int fd = -1;
 	struct pollfd pfd;
-	int err = 0, r = netroute_tcp_connect(traddr, trsvcid, src, &fd);
+	int err = 0, r = netroute_tcp_connect(traddr, trsvcid, src, iface, &fd);
 	socklen_t len = sizeof(err);
 
 	if (r != -EINPROGRESS)
@@ -409,7 +409,8 @@ static bool check_reach(const struct ident *ident, bool rdma, bool iwarp, struct
 			return false;
 		}
 	}
-	err = tcp_try(ident->traddr, ident->trsvcid, ident->host_traddr);
+	/* bound to host_iface as nvme-tcp binds its socket; nvme-rdma binds none */
+	err = tcp_try(ident->traddr, ident->trsvcid, ident->host_traddr, rdma ? NULL : ident->host_iface);
 	if (err == 0) {
 		addf(p, DOCTOR_TARGET_PORT, DOCTOR_PASS, NULL, "%s:%s accepts TCP connections", ident->traddr, ident->trsvcid);
 		return true;

@@ -2,10 +2,12 @@
 #include "kernel/netroute.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ifaddrs.h>
 #include <netpacket/packet.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "base/fileio.h"
@@ -43,7 +45,7 @@ int netroute_sockaddr(const char *addr, const char *port, struct sockaddr_storag
 	return -EINVAL;
 }
 
-int netroute_tcp_connect(const char *traddr, const char *trsvcid, const char *src, int *ret_fd)
+int netroute_tcp_connect(const char *traddr, const char *trsvcid, const char *src, const char *iface, int *ret_fd)
 {
 	struct sockaddr_storage dst, from;
 	socklen_t dlen, flen;
@@ -57,6 +59,10 @@ int netroute_tcp_connect(const char *traddr, const char *trsvcid, const char *sr
 		return r;
 	fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
+		return -errno;
+	/* without CAP_NET_RAW (nvmfctl doctor as a user) unbound: the route decides */
+	if (iface && *iface && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, iface, (socklen_t)strlen(iface)) < 0 &&
+	    errno != EPERM)
 		return -errno;
 	if (src && *src && bind(fd, (struct sockaddr *)&from, flen) < 0)
 		return -errno;

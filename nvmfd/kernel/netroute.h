@@ -45,11 +45,14 @@ int netdev_read(const char *sysfs, const char *ifname, struct netdev_state *ret)
 
 /*
  * Begin a non-blocking TCP connect to TRADDR:TRSVCID from SRC (NULL or "":
- * the kernel picks) into *RET_FD (close-on-exec): 0 when connected at once,
- * -EINPROGRESS while under way (wait for POLLOUT, then read SO_ERROR), or a
- * negative errno with no socket left open.
+ * the kernel picks), bound to interface IFACE (NULL or "": none) as
+ * nvme-tcp binds its socket to host_iface (SO_BINDTODEVICE; unbound
+ * without the capability), into *RET_FD
+ * (close-on-exec): 0 when connected at once, -EINPROGRESS while under way
+ * (wait for POLLOUT, then read SO_ERROR), or a negative errno with no socket
+ * left open.
  */
-int netroute_tcp_connect(const char *traddr, const char *trsvcid, const char *src, int *ret_fd);
+int netroute_tcp_connect(const char *traddr, const char *trsvcid, const char *src, const char *iface, int *ret_fd);
 
 /* Parse an IPv4 or IPv6 address with PORT (may be NULL: 0) into SS. */
 int netroute_sockaddr(const char *addr, const char *port, struct sockaddr_storage *ss, socklen_t *len);

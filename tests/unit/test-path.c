@@ -533,6 +533,117 @@ static void path_test_a_probe_ends_the_backoff_only_on_down_then_up(void **state
 	assert_int_equal(p.state, PATH_FAILED);
 }
 
+/* A retry due while the latest probe found the port silent: held, counted as held, not as an attempt. */
+static void assert_held(struct path *p, unsigned attempts)
+{
+	unsigned held = p->held;
+	usec_t step = backoff_delay(&timing.backoff, attempts + p->held_run, 0);
+	struct path_actions a = feed(p, PATH_EV_RETRY_TIMER, NULL);
+
+	assert_int_equal(p->state, PATH_BACKOFF);
+	assert_int_equal(a.flags, ARM_RETRY); /* no connect, no transition to log */
+	assert_int_equal(p->attempts, attempts);
+	assert_int_equal(p->held, held + 1);
+	/* the next step grows as after a failure: the probes soon come faster than the steps */
+	assert_in_range(a.retry_in, step * 4 / 5, step * 6 / 5);
+}
+
+static void path_test_no_connect_while_the_latest_probe_finds_the_port_silent(void **state _unused_)
+{
+	struct path p = in_state(PATH_CONNECTING);
+	struct path_actions a;
+
+	for (int i = 0; i < 6; i++) {
+		feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+		feed(&p, PATH_EV_RETRY_TIMER, NULL);
+	}
+	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+	assert_int_equal(p.attempts, 7);
+	/* Held steps grow as failed ones would, up to the longest. */
+	{
+		struct path q = in_state(PATH_CONNECTING);
+
+		feed(&q, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+		for (unsigned i = 0; i < 8; i++) {
+			feed(&q, PATH_EV_TARGET_DOWN, NULL);
+			assert_held(&q, 1);
+		}
+		assert_int_equal(q.held_run, 8);
+		feed(&q, PATH_EV_TARGET_DOWN, NULL);
+		assert_in_range(feed(&q, PATH_EV_RETRY_TIMER, NULL).retry_in, timing.backoff.max * 4 / 5, timing.backoff.max * 6 / 5);
+		/* a connect begins the run anew */
+		feed(&q, PATH_EV_KICK, NULL);
+		assert_int_equal(q.held_run, 0);
+	}
+	/* A silent answer holds every step while it stands, however many come
+	 * (the steps may come faster than the probes' rounds). */
+	feed(&p, PATH_EV_TARGET_DOWN, "no answer in 900 ms");
+	for (int i = 0; i < 20; i++)
+		assert_held(&p, 7);
+	assert_int_equal(p.held, 20);
+	/* Probes that cannot tell (they could not run), a few in a row, let the
+	 * next step connect; one among silent answers holds on. */
+	assert_int_equal(feed(&p, PATH_EV_TARGET_UNKNOWN, "the RDMA CM probe took too long").flags, 0);
+	assert_held(&p, 7);
+	feed(&p, PATH_EV_TARGET_DOWN, NULL);
+	for (int i = 1; i < PATH_PROBE_UNKNOWN_RUN; i++) {
+		assert_int_equal(feed(&p, PATH_EV_TARGET_UNKNOWN, "the RDMA CM probe took too long").flags, 0);
+		assert_held(&p, 7);
+	}
+	assert_int_equal(feed(&p, PATH_EV_TARGET_UNKNOWN, "the RDMA CM probe took too long").flags, 0);
+	a = feed(&p, PATH_EV_RETRY_TIMER, NULL);
+	assert_int_equal(p.state, PATH_CONNECTING);
+	assert_true(a.flags & CONNECT);
+	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+	/* The port answers: connect at once, not at the next step. */
+	feed(&p, PATH_EV_TARGET_DOWN, NULL);
+	assert_held(&p, 8);
+	a = feed(&p, PATH_EV_TARGET_UP, "TCP connect accepted");
+	assert_int_equal(p.state, PATH_CONNECTING);
+	assert_true(a.flags & CONNECT);
+	/* A silent answer stands through a connect that fails: the one before
+	 * it, or one that came while it ran (a connect to a silent port lasts
+	 * longer than the backoff's steps). */
+	feed(&p, PATH_EV_CONNECT_FAILED, "Connect Invalid Parameters");
+	feed(&p, PATH_EV_TARGET_DOWN, NULL);
+	feed(&p, PATH_EV_KICK, NULL);
+	assert_int_equal(p.state, PATH_CONNECTING);
+	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+	assert_held(&p, 10);
+	feed(&p, PATH_EV_KICK, NULL);
+	feed(&p, PATH_EV_TARGET_UNKNOWN, NULL);
+	feed(&p, PATH_EV_TARGET_UNKNOWN, NULL);
+	feed(&p, PATH_EV_TARGET_UNKNOWN, NULL);
+	feed(&p, PATH_EV_TARGET_DOWN, "no answer in 900 ms"); /* while connecting */
+	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+	assert_held(&p, 11);
+	/* A connect that succeeds ends it: after the next loss, steps connect. */
+	feed(&p, PATH_EV_KICK, NULL);
+	feed(&p, PATH_EV_CONNECTED, NULL);
+	assert_int_equal(p.state, PATH_LIVE);
+	assert_false(p.target_silent);
+	feed(&p, PATH_EV_CTRL_GONE, NULL); /* connects at once (no settle here) */
+	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+	a = feed(&p, PATH_EV_RETRY_TIMER, NULL);
+	assert_true(a.flags & CONNECT);
+	/* An answer that the port is up lifts the hold. */
+	feed(&p, PATH_EV_CONNECT_FAILED, "Connect Invalid Parameters");
+	feed(&p, PATH_EV_TARGET_DOWN, NULL);
+	feed(&p, PATH_EV_TARGET_UP, NULL); /* connects: down then up */
+	feed(&p, PATH_EV_CONNECT_FAILED, "Connect Invalid Parameters");
+	feed(&p, PATH_EV_TARGET_UP, NULL);
+	a = feed(&p, PATH_EV_RETRY_TIMER, NULL);
+	assert_true(a.flags & CONNECT);
+	/* A kick connects whatever the probe said; so does a refused path's (FAILED) step. */
+	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+	feed(&p, PATH_EV_TARGET_DOWN, NULL);
+	assert_true(feed(&p, PATH_EV_KICK, NULL).flags & CONNECT);
+	path_handle(&p, &(struct path_event){ .type = PATH_EV_CONNECT_FAILED, .cls = CONNECT_DENIED, .reason = "not allowed" });
+	assert_int_equal(p.state, PATH_FAILED);
+	feed(&p, PATH_EV_TARGET_DOWN, NULL);
+	assert_true(feed(&p, PATH_EV_RETRY_TIMER, NULL).flags & CONNECT);
+}
+
 static void path_test_a_removal_settles_before_the_next_connect(void **state _unused_)
 {
 	struct path_timing t = timing;
@@ -580,6 +691,7 @@ int main(void)
 		cmocka_unit_test(path_test_waits_for_the_link_without_counting_attempts),
 		cmocka_unit_test(path_test_a_failure_on_a_down_link_waits_instead_of_backing_off),
 		cmocka_unit_test(path_test_a_probe_ends_the_backoff_only_on_down_then_up),
+		cmocka_unit_test(path_test_no_connect_while_the_latest_probe_finds_the_port_silent),
 		cmocka_unit_test(path_test_a_removal_settles_before_the_next_connect),
 		cmocka_unit_test(backoff_test_bounds_and_jitter),
 		cmocka_unit_test(backoff_test_without_jitter_is_exact),

@@ -9,10 +9,12 @@
 #include "cmocka-prelude.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -51,7 +53,7 @@ static void child_answer(int argc, char **argv)
 	/* argv: --probe-rdma TIMEOUT_MS TARGET... ("-" for a TCP target) */
 	for (int i = 2; i < argc; i++)
 		if (!streq(argv[i], "-"))
-			printf("%d listening stand-in accepted %s\n", i - 2, argv[i]);
+			printf("%d listening 0 stand-in accepted %s\n", i - 2, argv[i]);
 	fflush(stdout);
 }
 
@@ -61,6 +63,12 @@ static int child_main(int argc, char **argv)
 
 	if (streq(mode, "answer")) {
 		child_answer(argc, argv);
+	} else if (streq(mode, "address-errors")) {
+		/* the first target's neighbour does not answer; the second's device went away */
+		printf("0 address-error %d address resolution failed: %s\n", -ETIMEDOUT, strerror(ETIMEDOUT));
+		printf("1 address-error %d the RDMA device went away\n", -ENODEV);
+		printf("2 timeout %d connect request: no answer in time\n", -ETIMEDOUT);
+		fflush(stdout);
 	} else if (streq(mode, "exit-first")) {
 		/* the answer comes from a grandchild, after this child is gone */
 		if (fork() == 0) {
@@ -286,6 +294,50 @@ static void probe_test_output_read_before_the_child_exits(void **state _unused_)
 	ctx_finish(&c);
 }
 
+/* A TCP probe is bound to host_iface as nvme-tcp's socket is: through lo it
+ * reaches a listener on 127.0.0.1; through an interface that is not there it
+ * cannot run (no answer about the target, so no connect is held for it). */
+static void probe_test_a_tcp_probe_binds_host_iface(void **state _unused_)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sa);
+	struct probe_target v[2] = { { .traddr = "127.0.0.1", .iface = "lo" },
+				     { .traddr = "127.0.0.2", .iface = "nvmfd-none0" } };
+	_cleanup_close_ int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct ctx c;
+
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+	snprintf(v[0].trsvcid, sizeof(v[0].trsvcid), "%u", ntohs(sa.sin_port));
+	snprintf(v[1].trsvcid, sizeof(v[1].trsvcid), "%u", ntohs(sa.sin_port));
+	ctx_init(&c, "answer");
+	assert_int_equal(prober_run(c.p, v, ARRAY_SIZE(v)), 0);
+	assert_true(run_until(&c, answered, 2, 2 * USEC_PER_SEC));
+	assert_int_equal(got_for(&c, "127.0.0.1")->a, PROBE_UP);
+	assert_int_equal(got_for(&c, "127.0.0.2")->a, PROBE_UNKNOWN);
+	assert_non_null(strstr(got_for(&c, "127.0.0.2")->detail, "No such device"));
+	ctx_finish(&c);
+}
+
+/* An address the fabric leaves unanswered is a silent target; a device gone says nothing of it. */
+static void probe_test_an_unanswered_address_is_a_silent_target(void **state _unused_)
+{
+	struct probe_target v[] = { rdma_a, rdma_b, rdma_a };
+	struct ctx c;
+
+	snprintf(v[2].traddr, sizeof(v[2].traddr), "192.0.2.3");
+	ctx_init(&c, "address-errors");
+	assert_int_equal(prober_run(c.p, v, ARRAY_SIZE(v)), 0);
+	assert_true(run_until(&c, answered, 3, 2 * USEC_PER_SEC));
+	assert_int_equal(got_for(&c, "192.0.2.1")->a, PROBE_DOWN);
+	assert_string_equal(got_for(&c, "192.0.2.1")->detail, "address resolution failed: Connection timed out");
+	assert_int_equal(got_for(&c, "192.0.2.2")->a, PROBE_UNKNOWN);
+	assert_int_equal(got_for(&c, "192.0.2.3")->a, PROBE_DOWN);
+	ctx_finish(&c);
+}
+
 static void probe_test_a_child_that_fails_says_how(void **state _unused_)
 {
 	struct ctx c;
@@ -369,6 +421,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(probe_test_an_overdue_child_is_killed_and_reaped_while_the_loop_runs),
 		cmocka_unit_test(probe_test_a_child_that_exits_before_its_output_is_read),
 		cmocka_unit_test(probe_test_output_read_before_the_child_exits),
+		cmocka_unit_test(probe_test_a_tcp_probe_binds_host_iface),
+		cmocka_unit_test(probe_test_an_unanswered_address_is_a_silent_target),
 		cmocka_unit_test(probe_test_a_child_that_fails_says_how),
 		cmocka_unit_test(probe_test_a_child_that_cannot_start),
 		cmocka_unit_test(probe_test_freeing_while_the_child_runs),
