@@ -328,7 +328,7 @@ static void on_connecting(struct path *p, struct path_actions *a, const struct p
 		set_ctrl(p, ev->ctrl);
 		if (p->ever_live)
 			p->reconnects++;
-		p->target_down = false;
+		p->target_down = p->target_silent = false; /* silent implies down: an answer ends a hold at once */
 		if (p->stop_pending)
 			path_enter(p, a, PATH_DISCONNECTING, "connected %s after it was no longer configured", p->ctrl);
 		else if (p->reinit)

@@ -135,7 +135,7 @@ struct path {
 	bool reinit;         /* disconnecting to connect again (REINIT), or to do so once the connect in flight ends */
 	bool link_down;      /* the last word on the local link: not ready */
 	bool target_down;    /* a probe saw the target's port down since the last connect */
-	bool target_silent;  /* the latest probe found it silent (since the path was last live) */
+	bool target_silent;  /* the latest probe found it silent (down or unanswered); implies target_down */
 	unsigned held;       /* backoff steps held so, since the path began */
 	unsigned held_run;   /* ... since its last connect: the backoff grows with them */
 	unsigned unknown_run; /* probes in a row that could not tell, since the last silent answer */

@@ -115,18 +115,19 @@ static void connect_done(struct job *j)
 }
 
 /*
- * A connect the reconcile did not start (a retry, the target's port
- * answering again, a kick) goes first when no other path serves its
- * subsystem: after a target's return, the I/O paths that bring its
- * namespaces back go before the discovery controllers and the second paths
- * (the kernel makes one controller at a time). Linear in the paths, once
- * per such connect.
+ * A connect the reconcile did not plan goes first when a probe found its
+ * target's port answering again and no other path serves its subsystem:
+ * after a target's return, the I/O paths that bring its namespaces back go
+ * before the discovery controllers and the second paths (the kernel makes
+ * one controller at a time). Not a plain retry: one to a port that may not
+ * answer can hang for a minute, and a stream of them going first would
+ * starve the rest of the lane. Linear in the paths, once per such connect.
  */
 static bool goes_first(const struct mpath *p)
 {
 	if (p->first_decided || p->connect_first)
 		return p->connect_first;
-	if (p->discovery)
+	if (p->discovery || !p->port_answered)
 		return false;
 	for (const struct mpath *o = p->m->paths; o; o = o->next)
 		if (o != p && !o->discovery && streq(o->ident.subsysnqn, p->ident.subsysnqn) &&
@@ -139,7 +140,10 @@ static bool goes_first(const struct mpath *p)
 void job_connect(struct mpath *p)
 {
 	struct connect_job *c = calloc(1, sizeof(*c));
+	bool first = goes_first(p);
 
+	/* the reconcile's word is for this connect alone, made or not */
+	p->connect_first = p->first_decided = false;
 	if (!c) {
 		struct path_event ev = { .type = PATH_EV_CONNECT_FAILED, .cls = CONNECT_TRANSIENT,
 					 .reason = "out of memory", .random = random32() };
@@ -148,9 +152,8 @@ void job_connect(struct mpath *p)
 		return;
 	}
 	/* the first path of its subsystem goes before the others' second ones */
-	c->job = (struct job){ .run = connect_run, .done = connect_done, .first = goes_first(p) };
-	p->first_inflight = c->job.first;
-	p->connect_first = p->first_decided = false;
+	c->job = (struct job){ .run = connect_run, .done = connect_done, .first = first };
+	p->first_inflight = first;
 	c->m = p->m;
 	c->path = p->id;
 	c->args.id = p->ident;

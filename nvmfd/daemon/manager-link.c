@@ -115,7 +115,9 @@ void on_probe(void *userdata, const struct probe_target *t, enum probe_answer a,
 		/* unknown too: a path holds its connects only on a silent answer that still stands */
 		ev.type = a == PROBE_UP ? PATH_EV_TARGET_UP : a == PROBE_DOWN ? PATH_EV_TARGET_DOWN : PATH_EV_TARGET_UNKNOWN;
 		was_silent = p->fsm.target_silent;
+		p->port_answered = a == PROBE_UP; /* a connect it starts may go first (goes_first) */
 		mpath_feed(p, &ev);
+		p->port_answered = false;
 		if (was_silent && !p->fsm.target_silent && a == PROBE_UNKNOWN) {
 			struct log_ctx ctx = mpath_ctx(p);
 			char name[512];
@@ -126,15 +128,47 @@ void on_probe(void *userdata, const struct probe_target *t, enum probe_answer a,
 	}
 }
 
-/* One probe per distinct target port among the backing-off paths. */
+/* Tell every probed path whose target is not in V[N] (all when V is NULL) that no answer comes for it. */
+static void unknown_to_the_rest(struct manager *m, const struct probe_target *v, size_t n)
+{
+	for (struct mpath *p = m->paths; p; p = p->next) {
+		struct path_event ev = { .type = PATH_EV_TARGET_UNKNOWN, .random = random32() };
+		struct probe_target t;
+		bool in = false;
+
+		if (!probes_path(p))
+			continue;
+		probe_target_of(p, &t);
+		for (size_t i = 0; v && i < n && !in; i++)
+			in = probe_same(&v[i], &t);
+		if (!in)
+			mpath_feed(p, &ev);
+	}
+}
+
+/*
+ * One probe per distinct target port among the backing-off paths, up to
+ * ARRAY_SIZE(v) of them. A path holds its connects only on an answer that
+ * stands, so every path that gets none hears so: those past the round's
+ * size, all of them when the round cannot run, and all of them for each
+ * tick a round stays busy beyond PROBE_ROUND_OVERDUE (a child the kernel
+ * keeps from dying).
+ */
 static void probe_round(struct manager *m)
 {
 	struct probe_target v[64];
 	size_t n = 0;
+	bool full = false;
 
-	if (!m->prober || prober_busy(m->prober))
+	if (!m->prober)
 		return;
-	for (struct mpath *p = m->paths; p && n < ARRAY_SIZE(v); p = p->next) {
+	if (prober_busy(m->prober)) {
+		if (++m->probe_busy_ticks > PROBE_ROUND_OVERDUE)
+			unknown_to_the_rest(m, NULL, 0);
+		return;
+	}
+	m->probe_busy_ticks = 0;
+	for (struct mpath *p = m->paths; p; p = p->next) {
 		struct probe_target t;
 		bool seen = false;
 
@@ -143,18 +177,15 @@ static void probe_round(struct manager *m)
 		probe_target_of(p, &t);
 		for (size_t i = 0; i < n && !seen; i++)
 			seen = probe_same(&v[i], &t);
-		if (!seen)
+		if (!seen && n < ARRAY_SIZE(v))
 			v[n++] = t;
+		else if (!seen)
+			full = true;
 	}
-	if (n && prober_run(m->prober, v, n) < 0) {
-		/* no answers to come this round: none holds a connect */
-		for (struct mpath *p = m->paths; p; p = p->next) {
-			struct path_event ev = { .type = PATH_EV_TARGET_UNKNOWN, .random = random32() };
-
-			if (probes_path(p))
-				mpath_feed(p, &ev);
-		}
-	}
+	if (n && prober_run(m->prober, v, n) < 0)
+		unknown_to_the_rest(m, NULL, 0);
+	else if (full)
+		unknown_to_the_rest(m, v, n);
 }
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)

@@ -241,6 +241,8 @@ static void on_transition(struct mpath *p)
 	note_first_outcome(p);
 	if (p->fsm.transition.from == PATH_DISCONNECTING)
 		p->disconnect_failures = 0;
+	if (to != PATH_CONNECTING) /* the reconcile's word on a connect that was not made */
+		p->connect_first = p->first_decided = false;
 	if (to == PATH_LIVE && p->lost && !streq(p->lost_ctrl, p->fsm.ctrl)) {
 		/* another controller: what the old one lost is not this one's */
 		free(p->lost);

@@ -42,6 +42,9 @@
 /* How often waiting paths read their link again, and backing-off paths
  * probe their target's port: about once a second, never more. */
 #define TICK_INTERVAL (1 * USEC_PER_SEC)
+/* Ticks a probe round may stay busy (its RDMA CM child has 3 s) before the
+ * paths waiting on it are told no answer comes. */
+#define PROBE_ROUND_OVERDUE 5
 /* Link and address changes come in bursts: read the links once after them. */
 #define LINK_SETTLE (50 * 1000ULL)
 /* After a job could not be allocated, the next reconcile tries again this much later. */
@@ -95,6 +98,7 @@ struct mpath {
 	char link_detail[160];
 	bool iwarp;            /* rdma over an iWARP device: probed with TCP */
 	char probe[160];       /* the last probe's finding */
+	bool port_answered;    /* while a probe's finding that the port answers is fed */
 };
 
 struct manager {
@@ -112,6 +116,7 @@ struct manager {
 	sd_event_source *reconcile_src, *alloc_retry;
 	int rtnl_fd;
 	struct prober *prober;
+	unsigned probe_busy_ticks; /* ticks in a row that found a round still busy */
 	struct rdma_watch *rdma_watch;
 	/* The RDMA devices, read once and kept until something says they
 	 * changed (udev, their events, rtnetlink, the tick): every path's link

@@ -544,6 +544,7 @@ static void assert_held(struct path *p, unsigned attempts)
 	assert_int_equal(a.flags, ARM_RETRY); /* no connect, no transition to log */
 	assert_int_equal(p->attempts, attempts);
 	assert_int_equal(p->held, held + 1);
+	assert_true(p->target_silent && p->target_down); /* silent implies down: an answer connects at once */
 	/* the next step grows as after a failure: the probes soon come faster than the steps */
 	assert_in_range(a.retry_in, step * 4 / 5, step * 6 / 5);
 }
@@ -626,12 +627,26 @@ static void path_test_no_connect_while_the_latest_probe_finds_the_port_silent(vo
 	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
 	a = feed(&p, PATH_EV_RETRY_TIMER, NULL);
 	assert_true(a.flags & CONNECT);
-	/* An answer that the port is up lifts the hold. */
-	feed(&p, PATH_EV_CONNECT_FAILED, "Connect Invalid Parameters");
+	/* A reinit's connect that succeeds ends it too, though the path never
+	 * went live: the silent answer from before it holds nothing after. */
+	feed(&p, PATH_EV_KICK, NULL);
+	feed(&p, PATH_EV_REINIT, "the host ID changed");
 	feed(&p, PATH_EV_TARGET_DOWN, NULL);
-	feed(&p, PATH_EV_TARGET_UP, NULL); /* connects: down then up */
+	feed(&p, PATH_EV_CONNECTED, NULL);
+	assert_int_equal(p.state, PATH_DISCONNECTING);
+	assert_false(p.target_silent);
+	feed(&p, PATH_EV_DISCONNECTED, NULL);
+	assert_int_equal(p.state, PATH_CONNECTING);
+	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+	assert_true(feed(&p, PATH_EV_RETRY_TIMER, NULL).flags & CONNECT);
+	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+	/* An answer that the port is up lifts the hold: it connects, and when
+	 * that fails for another cause the steps connect as before. */
+	feed(&p, PATH_EV_TARGET_DOWN, NULL);
+	assert_held(&p, p.attempts);
+	assert_true(feed(&p, PATH_EV_TARGET_UP, NULL).flags & CONNECT);
 	feed(&p, PATH_EV_CONNECT_FAILED, "Connect Invalid Parameters");
-	feed(&p, PATH_EV_TARGET_UP, NULL);
+	assert_false(p.target_silent);
 	a = feed(&p, PATH_EV_RETRY_TIMER, NULL);
 	assert_true(a.flags & CONNECT);
 	/* A kick connects whatever the probe said; so does a refused path's (FAILED) step. */
