@@ -87,6 +87,31 @@ static void probe_target_of(const struct mpath *p, struct probe_target *t)
 		snprintf(t->iface, sizeof(t->iface), "%s", p->ident.host_iface);
 }
 
+/*
+ * What the probes find of a path's port, as it changes: the first answer
+ * after the path left live, then each change between answering, silent and
+ * cannot tell (INFO: why a path does not connect); a changed detail of the
+ * same answer only at debug (a TCP probe's "timed out" and "no route" may
+ * alternate every second).
+ */
+static void probe_news(struct mpath *p, enum probe_answer a, const char *detail)
+{
+	static const char *const said[] = {
+		[PROBE_UP] = "the target's port answers",
+		[PROBE_DOWN] = "the target's port is silent",
+		[PROBE_UNKNOWN] = "the probe cannot tell",
+	};
+	struct log_ctx ctx = mpath_ctx(p);
+	char name[512];
+	bool news = p->probe_answer != (int)a, changed = strcmp(p->probe, detail) != 0;
+
+	snprintf(p->probe, sizeof(p->probe), "%s", detail);
+	p->probe_answer = (int)a;
+	if (news || changed)
+		log_full(news ? LOG_INFO : LOG_DEBUG, &ctx, "%s: probe: %s (%s)", mpath_name(p, name, sizeof(name)),
+			 said[a], detail);
+}
+
 void on_probe(void *userdata, const struct probe_target *t, enum probe_answer a, const char *detail)
 {
 	struct manager *m = userdata;
@@ -106,7 +131,7 @@ void on_probe(void *userdata, const struct probe_target *t, enum probe_answer a,
 		probe_target_of(p, &mine);
 		if (!probe_same(&mine, t))
 			continue;
-		snprintf(p->probe, sizeof(p->probe), "%s", detail);
+		probe_news(p, a, detail);
 		/* also to a path whose retry began while the probe ran: a connect
 		 * to a silent port outlasts the backoff's steps, and what the probe
 		 * found holds the step after it */

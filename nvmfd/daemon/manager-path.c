@@ -182,6 +182,7 @@ struct mpath *mpath_new(struct manager *m, const struct inv_endpoint *e, const s
 	p->depth = depth;
 	p->ident = *id;
 	p->parent = parent;
+	p->probe_answer = -1;
 	path_init(&p->fsm, &t);
 	mpath_follow(p, e);
 	p->next = m->paths;
@@ -262,6 +263,7 @@ static void on_transition(struct mpath *p)
 			mpath_read_namespaces(p);
 		/* what a probe found is news while the path backs off, not once it is live */
 		p->probe[0] = '\0';
+		p->probe_answer = -1;
 	}
 	if (to == PATH_FAILED || to == PATH_BACKOFF)
 		p->fail_seq = p->m->log_seq;

@@ -98,6 +98,7 @@ struct mpath {
 	char link_detail[160];
 	bool iwarp;            /* rdma over an iWARP device: probed with TCP */
 	char probe[160];       /* the last probe's finding */
+	int probe_answer;      /* its enum probe_answer; -1: none since the path was live */
 	bool port_answered;    /* while a probe's finding that the port answers is fed */
 };
 
