@@ -404,6 +404,7 @@ static void on_backoff(struct path *p, struct path_actions *a, const struct path
 		/* A refusal (FAILED) is not mended by the port being up. */
 		p->target_down = false;
 		path_enter(p, a, PATH_CONNECTING, "the target's port answers again");
+		a->flags |= PATH_ACT_PORT_BACK;
 	}
 }
 

@@ -107,6 +107,7 @@ enum {
 	PATH_ACT_CANCEL_STUCK = 1 << 7,
 	PATH_ACT_RESYNC = 1 << 8,     /* read the controller's state from sysfs, answer with ADOPT or GONE */
 	PATH_ACT_TRANSITION = 1 << 9, /* the state changed: log .transition, update status */
+	PATH_ACT_PORT_BACK = 1 << 10, /* with CONNECT: a probe found the port answering again */
 };
 
 struct path_actions {

@@ -123,11 +123,11 @@ static void connect_done(struct job *j)
  * answer can hang for a minute, and a stream of them going first would
  * starve the rest of the lane. Linear in the paths, once per such connect.
  */
-static bool goes_first(const struct mpath *p)
+static bool goes_first(const struct mpath *p, bool port_back)
 {
 	if (p->first_decided || p->connect_first)
 		return p->connect_first;
-	if (p->discovery || !p->port_answered)
+	if (p->discovery || !port_back)
 		return false;
 	for (const struct mpath *o = p->m->paths; o; o = o->next)
 		if (o != p && !o->discovery && streq(o->ident.subsysnqn, p->ident.subsysnqn) &&
@@ -137,10 +137,11 @@ static bool goes_first(const struct mpath *p)
 	return true;
 }
 
-void job_connect(struct mpath *p)
+/* PORT_BACK: the path machine connects because a probe found its port answering again (PATH_ACT_PORT_BACK). */
+void job_connect(struct mpath *p, bool port_back)
 {
 	struct connect_job *c = calloc(1, sizeof(*c));
-	bool first = goes_first(p);
+	bool first = goes_first(p, port_back);
 
 	/* the reconcile's word is for this connect alone, made or not */
 	p->connect_first = p->first_decided = false;

@@ -140,9 +140,7 @@ void on_probe(void *userdata, const struct probe_target *t, enum probe_answer a,
 		/* unknown too: a path holds its connects only on a silent answer that still stands */
 		ev.type = a == PROBE_UP ? PATH_EV_TARGET_UP : a == PROBE_DOWN ? PATH_EV_TARGET_DOWN : PATH_EV_TARGET_UNKNOWN;
 		was_silent = p->fsm.target_silent;
-		p->port_answered = a == PROBE_UP; /* a connect it starts may go first (goes_first) */
 		mpath_feed(p, &ev);
-		p->port_answered = false;
 		if (was_silent && !p->fsm.target_silent && a == PROBE_UNKNOWN) {
 			struct log_ctx ctx = mpath_ctx(p);
 			char name[512];

@@ -301,7 +301,7 @@ static void mpath_apply(struct mpath *p, struct path_actions a)
 	if (a.flags & PATH_ACT_ARM_STUCK)
 		timer_arm(p, &p->stuck, a.stuck_in);
 	if (a.flags & PATH_ACT_CONNECT)
-		job_connect(p);
+		job_connect(p, a.flags & PATH_ACT_PORT_BACK);
 	if (a.flags & PATH_ACT_DISCONNECT)
 		job_disconnect(p);
 	if (a.flags & PATH_ACT_RESYNC)

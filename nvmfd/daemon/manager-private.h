@@ -99,7 +99,6 @@ struct mpath {
 	bool iwarp;            /* rdma over an iWARP device: probed with TCP */
 	char probe[160];       /* the last probe's finding */
 	int probe_answer;      /* its enum probe_answer; -1: none since the path was live */
-	bool port_answered;    /* while a probe's finding that the port answers is fed */
 };
 
 struct manager {
@@ -163,7 +162,7 @@ usec_t manager_now(const struct manager *m);
 uint32_t random32(void);
 
 /* manager-jobs.c */
-void job_connect(struct mpath *p);
+void job_connect(struct mpath *p, bool port_back);
 void job_disconnect(struct mpath *p);
 void jobs_retry_reads(struct manager *m);
 void job_read_log(struct mpath *p);

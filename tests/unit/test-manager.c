@@ -19,6 +19,7 @@
 #include "inventory/inventory.h"
 #include "base/macro.h"
 #include "daemon/manager.h"
+#include "daemon/manager-private.h" /* on_probe: the prober's answers, fed by hand */
 #include "base/nqn.h"
 
 #define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001"
@@ -656,6 +657,70 @@ static void manager_test_free_in_any_order(void **state _unused_)
 	hang_addr[0] = '\0';
 }
 
+/* An I/O path's integer status FIELD (the first I/O path). */
+static int io_field(struct run *r, const char *field)
+{
+	struct json_object *st = manager_status_json(r->m), *paths = json_object_object_get(st, "paths");
+	int v = -1;
+
+	for (size_t i = 0; i < json_object_array_length(paths) && v < 0; i++) {
+		struct json_object *p = json_object_array_get_idx(paths, i);
+
+		if (streq(json_object_get_string(json_object_object_get(p, "kind")), "io"))
+			v = json_object_get_int(json_object_object_get(p, field));
+	}
+	json_object_put(st);
+	return v;
+}
+
+/*
+ * The manager's side of the hold (the probes' answers to a backing-off
+ * path): a silent port holds the retries (no attempt, each step counted as
+ * held); the port answering connects at once; three answers in a row that
+ * cannot tell end the hold and the retries go on.
+ */
+static void manager_test_a_silent_port_holds_the_retries(void **state _unused_)
+{
+	struct fake_dc *a = fake_dc("192.0.2.1");
+	struct probe_target t = { .traddr = "192.0.2.3", .trsvcid = "4420" };
+	struct run r;
+	int attempts, held;
+
+	lists(a, 2, "192.0.2.3", "4420", "nqn.2020-09.com.example:silent");
+	snprintf(refuse_addr, sizeof(refuse_addr), "192.0.2.3");
+	start(&r, "      - {traddr: 192.0.2.1, trsvcid: 8009}\n");
+	RUN_UNTIL(&r, io_field(&r, "attempts") >= 2, 2000);
+	on_probe(r.m, &t, PROBE_DOWN, "TCP connect: Connection timed out");
+	spin(&r, 100); /* a connect that was in the kernel then ends */
+	attempts = io_field(&r, "attempts");
+	held = io_field(&r, "connects_held");
+	spin(&r, 300); /* steps of 10 to 50 ms */
+	assert_int_equal(io_field(&r, "attempts"), attempts);
+	assert_true(io_field(&r, "connects_held") > held);
+	/* answers for another port say nothing of this one */
+	t.trsvcid[0] = '9';
+	on_probe(r.m, &t, PROBE_UP, "TCP connect accepted");
+	spin(&r, 100);
+	assert_int_equal(io_field(&r, "attempts"), attempts);
+	/* the port answers: a connect at once (refused here: one more attempt), then held no more by that answer */
+	snprintf(t.trsvcid, sizeof(t.trsvcid), "4420");
+	on_probe(r.m, &t, PROBE_UP, "TCP connect accepted");
+	RUN_UNTIL(&r, io_field(&r, "attempts") > attempts, 1000);
+	assert_int_equal(io_field(&r, "attempts"), attempts + 1);
+	/* silent again, then the probes cannot tell: the hold ends on the third */
+	on_probe(r.m, &t, PROBE_DOWN, "TCP connect: Connection timed out");
+	spin(&r, 100);
+	attempts = io_field(&r, "attempts");
+	for (int i = 1; i < PATH_PROBE_UNKNOWN_RUN; i++)
+		on_probe(r.m, &t, PROBE_UNKNOWN, "the probe took too long");
+	spin(&r, 300);
+	assert_int_equal(io_field(&r, "attempts"), attempts);
+	on_probe(r.m, &t, PROBE_UNKNOWN, "the probe took too long");
+	RUN_UNTIL(&r, io_field(&r, "attempts") > attempts + 1, 1000);
+	assert_true(io_field(&r, "attempts") > attempts + 1);
+	stop(&r);
+}
+
 #define HOSTID_A "00000000-0000-0000-0000-0000000000aa"
 #define HOSTID_B "00000000-0000-0000-0000-0000000000bb"
 
@@ -1190,6 +1255,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(manager_test_log_reads_coalesce, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_log_read_that_found_no_memory_is_made_later, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_the_first_path_of_each_subsystem_goes_first, setup, teardown),
+		cmocka_unit_test_setup_teardown(manager_test_a_silent_port_holds_the_retries, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_failed_log_read_is_tried_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_log_that_never_reads_is_tried_at_intervals, setup, teardown),
 		cmocka_unit_test_setup_teardown(manager_test_a_queued_disconnect_never_hits_a_reused_name, setup, teardown),

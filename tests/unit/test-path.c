@@ -512,6 +512,8 @@ static void path_test_a_probe_ends_the_backoff_only_on_down_then_up(void **state
 	assert_int_equal(p.state, PATH_CONNECTING);
 	assert_true(a.flags & CONNECT);
 	assert_true(a.flags & CANCEL_RETRY);
+	/* the connect follows the port's return: it may go first (manager-jobs.c) */
+	assert_true(a.flags & PATH_ACT_PORT_BACK);
 	/* That connect fails too (the port is up; something else is wrong): the
 	 * probe keeps seeing it up, and that connects no more. */
 	feed(&p, PATH_EV_CONNECT_FAILED, "Connect Invalid Parameters");
@@ -524,6 +526,17 @@ static void path_test_a_probe_ends_the_backoff_only_on_down_then_up(void **state
 	a = feed(&p, PATH_EV_TARGET_UP, NULL);
 	assert_int_equal(p.state, PATH_CONNECTING);
 	assert_string_equal(p.transition.reason, "the target's port answers again");
+	assert_true(a.flags & PATH_ACT_PORT_BACK);
+	/* a plain retry, a kick: no word of the port (one to a silent port may
+	 * hang for a minute and must not go before the rest) */
+	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+	a = feed(&p, PATH_EV_RETRY_TIMER, NULL);
+	assert_true(a.flags & CONNECT);
+	assert_false(a.flags & PATH_ACT_PORT_BACK);
+	feed(&p, PATH_EV_CONNECT_FAILED, "failed to connect socket: -110");
+	a = feed(&p, PATH_EV_KICK, NULL);
+	assert_true(a.flags & CONNECT);
+	assert_false(a.flags & PATH_ACT_PORT_BACK);
 	/* A refusal (FAILED) is not mended by the port answering. */
 	p = in_state(PATH_CONNECTING);
 	a = path_handle(&p, &(struct path_event){ .type = PATH_EV_CONNECT_FAILED, .cls = CONNECT_DENIED, .reason = "not allowed" });
